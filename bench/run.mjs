@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// tsvisor benchmarks. Every figure is a ratio of two measurements taken side by side
+// in this run (the machines are noisy): sandbox against native, or against the floor
+// of the platform. Prints a table and writes bench/results/<name>.json.
+//
+//   npm run bench            # all
+//   node bench/run.mjs getppid openread true
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const tsvisor = path.join(root, 'bin', 'tsvisor');
+const buildDir = path.join(here, '.build');
+const resultsDir = path.join(here, 'results');
+
+function build(name) {
+  fs.mkdirSync(buildDir, { recursive: true });
+  const src = path.join(here, 'programs', `${name}.c`);
+  const out = path.join(buildDir, name);
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
+    execFileSync('gcc', ['-O2', '-static', '-o', out, src]);
+  }
+  return out;
+}
+
+function run(argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+const sandbox = (argv) => [tsvisor, 'do', '--', ...argv];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Alternates a and b `rounds` times and returns the medians of what f reports. */
+function sideBySide(rounds, a, b) {
+  const xa = [], xb = [];
+  for (let i = 0; i < rounds; i++) {
+    xa.push(a());
+    xb.push(b());
+  }
+  return [median(xa), median(xb)];
+}
+
+function wallMs(argv) {
+  const t0 = process.hrtime.bigint();
+  run(argv);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const benches = {
+  getppid() {
+    const prog = build('getppid_loop');
+    const floor = build('ptrace_floor');
+    const n = '100000';
+    const rows = [];
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, n]))), () => parseFloat(run([prog, n])));
+    const [sb2, fl] = sideBySide(5, () => parseFloat(run(sandbox([prog, n]))), () => parseFloat(run([floor, n])));
+    rows.push({ metric: 'getppid round trip (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat });
+    rows.push({ metric: 'getppid round trip (ns)', sandbox: sb2, baseline: fl, against: 'C PTRACE_SYSEMU floor', ratio: sb2 / fl, goal: 1.5 });
+    return rows;
+  },
+  openread() {
+    const prog = build('openread_loop');
+    const file = '/etc/hostname';
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, file, '20000']))), () => parseFloat(run([prog, file, '20000'])));
+    return [{ metric: 'open+read+close of a small file (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  true() {
+    const t = fs.existsSync('/bin/true') ? '/bin/true' : '/usr/bin/true';
+    const [sb, nat] = sideBySide(10, () => wallMs(sandbox([t])), () => wallMs([t]));
+    return [{ metric: 'tsvisor do -- /bin/true, wall (ms)', sandbox: sb, baseline: nat, against: 'native /bin/true', ratio: sb / nat }];
+  },
+};
+
+const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
+const all = [];
+for (const name of wanted) {
+  if (!(name in benches)) throw new Error(`unknown benchmark ${name}; have ${Object.keys(benches).join(', ')}`);
+  const rows = benches[name]();
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ bench: name, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  all.push(...rows);
+}
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+console.log('metric'.padEnd(44), 'sandbox'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(8), '  against');
+for (const r of all) {
+  console.log(r.metric.padEnd(44), fmt(r.sandbox).padStart(10), fmt(r.baseline).padStart(10), (r.ratio.toFixed(2) + 'x').padStart(8),
+    `  ${r.against}${r.goal ? ` (goal <= ${r.goal}x)` : ''}`);
+}

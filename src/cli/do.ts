@@ -1,0 +1,54 @@
+// `tsvisor do`: run one command in a fresh sandbox, the way `gvisor do` / `runsc do`
+// does: the host root (read-only, with an in-memory upper layer) or --rootfs, the
+// caller's environment and working directory, stdio connected.
+import * as fs from 'fs';
+import { parseArgs, flag, UsageError } from './args';
+import { runDo } from '../sandbox/do';
+import { Logger } from '../util/log';
+
+export function doCommand(argv: string[]): number {
+  const p = parseArgs(argv, {
+    rootfs: { value: true },
+    strace: {},
+    cwd: { value: true },
+    env: { value: true, repeat: true },
+    log: { value: true },
+    'log-format': { value: true },
+    debug: {},
+    'no-randomize': {},
+    platform: { value: true },
+  });
+  if (p.rest.length === 0) throw new UsageError('do: missing command (tsvisor do [flags] -- CMD [ARG...])');
+  const platform = flag(p, 'platform') ?? 'ptrace';
+  if (platform !== 'ptrace') throw new UsageError(`do: --platform ${platform}: only "ptrace" is available`);
+  const env = new Map<string, string>();
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+  for (const kv of p.flags.get('env') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`do: --env ${kv}: expected KEY=VALUE`);
+    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  const rootfs = flag(p, 'rootfs');
+  if (rootfs !== undefined) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(rootfs);
+    } catch {
+      throw new UsageError(`do: --rootfs ${rootfs}: no such directory`);
+    }
+    if (!st.isDirectory()) throw new UsageError(`do: --rootfs ${rootfs}: not a directory`);
+  }
+  const logPath = flag(p, 'log');
+  const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
+  const format = flag(p, 'log-format') === 'json' ? 'json' : 'text';
+  const log = new Logger(logFd, format, p.bools.has('debug') ? 'debug' : 'warn');
+  return runDo({
+    rootDir: rootfs ?? '/',
+    argv: p.rest,
+    env: [...env].map(([k, v]) => `${k}=${v}`),
+    cwd: flag(p, 'cwd') ?? (rootfs !== undefined ? '/' : process.cwd()),
+    strace: p.bools.has('strace'),
+    randomize: !p.bools.has('no-randomize'),
+    log,
+  });
+}

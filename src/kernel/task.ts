@@ -1,0 +1,112 @@
+// A task is one app thread: its registers (through its platform context), its
+// thread group, and the explicit state it is in. Every sleep point is a named state
+// with its data in plain fields (never a closure), so a task can later be
+// checkpointed or moved.
+import type { Credentials } from '../auth/creds';
+import type { MM } from '../mm/mm';
+import type { Context } from '../platform/platform';
+import type { FdTable } from '../vfs/fdtable';
+import type { FsContext } from '../vfs/context';
+import type { VfsTask } from '../vfs/task';
+import { Waiter, WaitQueue } from '../waiter/waiter';
+import type { Kernel } from './kernel';
+import type { ThreadGroup } from './threadgroup';
+import { SignalState } from './signals';
+import { BLOCKED } from './results';
+
+export const enum TaskState {
+  /** Executing app code (resumed on the platform). */
+  Running = 0,
+  /** Woken: its blocked syscall must run again. */
+  Runnable = 1,
+  /** Parked in a syscall on a wait queue, a timer or a host fd. */
+  Blocked = 2,
+  /** Gone; only kept while something still refers to it. */
+  Dead = 3,
+}
+
+/** What a blocked task is waiting for (for /proc/pid/wchan-style views and restore). */
+export const enum BlockKind {
+  None = 0,
+  Queue = 1,
+  HostFd = 2,
+  Sleep = 3,
+}
+
+export class Task implements VfsTask, Waiter {
+  state = TaskState.Running;
+  regs: Int32Array;
+
+  // ---- blocking (see Kernel.block/wake) ----
+  blockKind = BlockKind.None;
+  blockQueue: WaitQueue | null = null;
+  blockHostFd = -1;
+  /** CLOCK_MONOTONIC ns at which the block times out; -1 = never. */
+  blockDeadline = -1;
+  restarting = false;
+  timedOut = false;
+  /** Per-syscall scratch kept across re-runs (e.g. a sleep's absolute deadline). */
+  sysDeadline = -1;
+
+  // ---- per-thread state ----
+  clearChildTid = 0;
+  robustList = 0;
+  robustLen = 0;
+  /** Thread name (comm), at most 15 bytes. */
+  comm: string;
+  readonly signals = new SignalState();
+
+  constructor(
+    readonly kernel: Kernel,
+    /** Sandbox-visible thread id. */
+    readonly tid: number,
+    public tg: ThreadGroup,
+    public ctx: Context,
+    public fdTable: FdTable,
+    public fs: FsContext,
+    public creds: Credentials,
+    comm: string,
+  ) {
+    this.regs = ctx.regs;
+    this.comm = comm;
+  }
+
+  get mm(): MM {
+    return this.tg.mm;
+  }
+
+  get tgid(): number {
+    return this.tg.tgid;
+  }
+
+  block(q: WaitQueue, mask: number, deadlineNs: number): number {
+    q.add(this, mask);
+    this.blockQueue = q;
+    this.blockKind = BlockKind.Queue;
+    this.kernel.park(this, deadlineNs);
+    return BLOCKED;
+  }
+
+  blockOnHostFd(fd: number, events: number, deadlineNs: number): number {
+    this.blockHostFd = fd;
+    this.blockKind = BlockKind.HostFd;
+    this.kernel.watchHostFd(this, fd, events);
+    this.kernel.park(this, deadlineNs);
+    return BLOCKED;
+  }
+
+  /** Parks the task until the deadline only (nanosleep and friends). */
+  sleepUntil(deadlineNs: number): number {
+    this.blockKind = BlockKind.Sleep;
+    this.kernel.park(this, deadlineNs);
+    return BLOCKED;
+  }
+
+  interrupted(): boolean {
+    return this.signals.hasUnblockedPending();
+  }
+
+  notify(_events: number): void {
+    this.kernel.wake(this, false);
+  }
+}

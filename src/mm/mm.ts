@@ -1,0 +1,571 @@
+// One app address space as the sentry sees it: the VMA table (the truth for
+// /proc/pid/maps, fork and mremap), brk, and copy-in/copy-out through the memory file.
+// The platform's host mappings are kept equal to this table on every change.
+//
+// Every VMA is backed by one contiguous range of the memory file (memOff). Anonymous
+// memory gets a fresh range; a private file mapping gets a range filled with the
+// file's bytes when it is mapped. Pages are only allocated by the host when touched.
+import * as E from '../abi/errno';
+import { AddressSpace } from '../platform/platform';
+import { PAGE_MASK, PAGE_SIZE, TASK_SIZE } from '../platform/layout';
+import { MemoryFile } from './memfile';
+
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f,
+  MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800,
+  MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000,
+  MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_SYNC = 0x80000,
+  MAP_FIXED_NOREPLACE = 0x100000;
+export const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+
+/** What a file offers to be mapped (implemented by vfs file descriptions). */
+export interface MapSource {
+  /** Reads file bytes at pos into dst; returns the count (short at EOF) or -errno. */
+  readForMap(dst: Uint8Array, dstOff: number, len: number, pos: number): number;
+  /** Path shown in /proc/pid/maps, device and inode numbers. */
+  readonly mapName: string;
+  readonly mapDev: number;
+  readonly mapIno: number;
+}
+
+export class Vma {
+  constructor(
+    public start: number,
+    public end: number,
+    public prot: number,
+    /** MAP_SHARED or MAP_PRIVATE, plus MAP_GROWSDOWN for stacks. */
+    public flags: number,
+    /** Offset of `start` in the memory file. */
+    public memOff: number,
+    public file: MapSource | null,
+    /** File offset of `start` for file mappings. */
+    public fileOff: number,
+    /** Highest protection allowed (PROT_WRITE is absent for read-only shared files). */
+    public maxProt: number,
+    /** "[heap]", "[stack]" or "" (then the file's name, if any). */
+    public name: string,
+  ) {}
+
+  get shared(): boolean {
+    return (this.flags & MAP_TYPE) === MAP_SHARED;
+  }
+}
+
+const pageUp = (x: number) => Math.ceil(x / PAGE_SIZE) * PAGE_SIZE;
+const pageDown = (x: number) => Math.floor(x / PAGE_SIZE) * PAGE_SIZE;
+const aligned = (x: number) => x % PAGE_SIZE === 0;
+
+export class MM {
+  /** Sorted by start, never overlapping. */
+  vmas: Vma[] = [];
+  private lastHit: Vma | null = null;
+  mmapBase = 0;
+  brkStart = 0;
+  brk = 0;
+  private heapMemOff = -1;
+  private heapReserve = 0;
+  /** Where argv and envp live on the initial stack (for /proc/pid/cmdline, environ). */
+  argStart = 0;
+  argEnd = 0;
+  envStart = 0;
+  envEnd = 0;
+  /** The auxv as the loader wrote it (for /proc/pid/auxv). */
+  auxv: number[] = [];
+  /** Path of the executable (for /proc/pid/exe). */
+  exePath = '';
+
+  // Result of translate(): a run of app memory that is contiguous in the memory file.
+  xChunk: Buffer = Buffer.alloc(0);
+  xOff = 0;
+  xLen = 0;
+
+  constructor(readonly mf: MemoryFile, readonly as: AddressSpace) {}
+
+  // ---- lookup ------------------------------------------------------------------
+
+  /** The VMA containing addr, or null. */
+  find(addr: number): Vma | null {
+    const h = this.lastHit;
+    if (h !== null && addr >= h.start && addr < h.end) return h;
+    const v = this.vmas;
+    let lo = 0, hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = v[mid];
+      if (addr < m.start) hi = mid - 1;
+      else if (addr >= m.end) lo = mid + 1;
+      else {
+        this.lastHit = m;
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /** Index of the first VMA whose end is above addr. */
+  private indexAfter(addr: number): number {
+    const v = this.vmas;
+    let lo = 0, hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private overlaps(start: number, end: number): boolean {
+    const i = this.indexAfter(start);
+    return i < this.vmas.length && this.vmas[i].start < end;
+  }
+
+  private insert(vma: Vma): void {
+    const i = this.indexAfter(vma.start);
+    this.vmas.splice(i, 0, vma);
+  }
+
+  /** Highest free gap of len bytes below `below` (top-down, like Linux's default layout). */
+  findFree(len: number, below: number): number {
+    let top = Math.min(below, TASK_SIZE);
+    for (let i = this.indexAfter(top) - 1; i >= -1; i--) {
+      const floor = i >= 0 ? this.vmas[i].end : PAGE_SIZE * 16;
+      if (i >= 0 && this.vmas[i].start >= top) continue;
+      if (top - floor >= len) return top - len;
+      if (i >= 0) top = Math.min(top, this.vmas[i].start);
+    }
+    return -E.ENOMEM;
+  }
+
+  // ---- mapping -----------------------------------------------------------------
+
+  /**
+   * mmap(2) after the caller has checked the file's access mode. Returns the address
+   * or -errno. maxProt limits later mprotect (no PROT_WRITE for read-only shared files).
+   */
+  mmap(addr: number, len: number, prot: number, flags: number, file: MapSource | null, off: number, maxProt = 7): number {
+    if (len <= 0) return -E.EINVAL;
+    const type = flags & MAP_TYPE;
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) return -E.EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) !== 0) return -E.EINVAL;
+    prot &= 7;
+    if (!aligned(off)) return -E.EINVAL;
+    const size = pageUp(len);
+    if (size > TASK_SIZE) return -E.ENOMEM;
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    if (fixed) {
+      if (!aligned(addr)) return -E.EINVAL;
+      if (addr + size > TASK_SIZE || addr < PAGE_SIZE) return (flags & MAP_FIXED) !== 0 && addr + size <= TASK_SIZE ? -E.EPERM : -E.ENOMEM;
+      if (this.overlaps(addr, addr + size)) {
+        if ((flags & MAP_FIXED) === 0) return -E.EEXIST;
+        this.munmap(addr, size);
+      }
+    } else {
+      const hint = pageDown(addr);
+      if (hint >= PAGE_SIZE * 16 && hint + size <= TASK_SIZE && !this.overlaps(hint, hint + size)) addr = hint;
+      else {
+        addr = this.findFree(size, this.mmapBase);
+        if (addr < 0) return addr;
+      }
+    }
+    const shared = type !== MAP_PRIVATE;
+    const memOff = this.mf.alloc(size);
+    if (file !== null) {
+      const r = this.fillFromFile(memOff, size, file, off);
+      if (r < 0) {
+        this.mf.release(memOff, size);
+        return r;
+      }
+    }
+    const vma = new Vma(addr, addr + size, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | (flags & MAP_GROWSDOWN), memOff, file, off,
+      maxProt, '');
+    const r = this.as.map(addr, size, prot, memOff);
+    if (r < 0) {
+      this.mf.release(memOff, size);
+      return r;
+    }
+    this.insert(vma);
+    return addr;
+  }
+
+  /** Copies file bytes [off, off+size) into the memory file; the rest stays zero. */
+  private fillFromFile(memOff: number, size: number, file: MapSource, off: number): number {
+    let done = 0;
+    while (done < size) {
+      const at = memOff + done;
+      const n = Math.min(size - done, MemoryFile.chunkRoom(at));
+      const r = file.readForMap(this.mf.chunk(at), MemoryFile.chunkOffset(at), n, off + done);
+      if (r < 0) return r;
+      if (r === 0) break;
+      done += r;
+    }
+    return 0;
+  }
+
+  /** Removes [start, end) from the table (splitting VMAs) and releases the memory. */
+  private removeRange(start: number, end: number, releaseMemory: boolean): void {
+    const v = this.vmas;
+    let i = this.indexAfter(start);
+    while (i < v.length && v[i].start < end) {
+      const m = v[i];
+      const cutStart = Math.max(m.start, start), cutEnd = Math.min(m.end, end);
+      const memCut = m.memOff + (cutStart - m.start);
+      if (releaseMemory && !this.isHeapMemory(m)) this.mf.release(memCut, cutEnd - cutStart);
+      else if (releaseMemory) this.mf.punch(memCut, cutEnd - cutStart);
+      if (m.start < cutStart && m.end > cutEnd) {
+        // split in two
+        const tail = new Vma(cutEnd, m.end, m.prot, m.flags, m.memOff + (cutEnd - m.start), m.file,
+          m.fileOff + (cutEnd - m.start), m.maxProt, m.name);
+        m.end = cutStart;
+        v.splice(i + 1, 0, tail);
+        break;
+      } else if (m.start < cutStart) {
+        m.end = cutStart;
+        i++;
+      } else if (m.end > cutEnd) {
+        m.fileOff += cutEnd - m.start;
+        m.memOff += cutEnd - m.start;
+        m.start = cutEnd;
+        break;
+      } else {
+        v.splice(i, 1);
+      }
+    }
+    this.lastHit = null;
+  }
+
+  private isHeapMemory(m: Vma): boolean {
+    return this.heapMemOff >= 0 && m.memOff >= this.heapMemOff && m.memOff < this.heapMemOff + this.heapReserve;
+  }
+
+  munmap(addr: number, len: number): number {
+    if (!aligned(addr) || len <= 0 || addr + len > TASK_SIZE) return -E.EINVAL;
+    const end = addr + pageUp(len);
+    if (!this.overlaps(addr, end)) return 0;
+    this.removeRange(addr, end, true);
+    this.as.unmap(addr, end - addr);
+    return 0;
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    if (!aligned(addr)) return -E.EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) !== 0) return -E.EINVAL;
+    if ((prot & PROT_GROWSDOWN) !== 0 && (prot & PROT_GROWSUP) !== 0) return -E.EINVAL;
+    prot &= 7;
+    if (len === 0) return 0;
+    const end = addr + pageUp(len);
+    if (end > TASK_SIZE || end < addr) return -E.ENOMEM;
+    // The whole range must be mapped, and the new protection allowed everywhere.
+    let at = addr;
+    for (let i = this.indexAfter(addr); at < end; i++) {
+      const m = this.vmas[i];
+      if (m === undefined || m.start > at) return -E.ENOMEM;
+      if ((prot & ~m.maxProt) !== 0) return -E.EACCES;
+      at = m.end;
+    }
+    this.splitAt(addr);
+    this.splitAt(end);
+    for (let i = this.indexAfter(addr); i < this.vmas.length && this.vmas[i].start < end; i++) this.vmas[i].prot = prot;
+    return this.as.protect(addr, end - addr, prot);
+  }
+
+  /** Ensures a VMA boundary at addr. */
+  private splitAt(addr: number): void {
+    const m = this.find(addr);
+    if (m === null || m.start === addr) return;
+    const i = this.vmas.indexOf(m);
+    const tail = new Vma(addr, m.end, m.prot, m.flags, m.memOff + (addr - m.start), m.file, m.fileOff + (addr - m.start),
+      m.maxProt, m.name);
+    m.end = addr;
+    this.vmas.splice(i + 1, 0, tail);
+    this.lastHit = null;
+  }
+
+  // ---- brk -----------------------------------------------------------------------
+
+  /** Sets the initial program break (just after the loaded program's bss). */
+  initBrk(at: number): void {
+    this.brkStart = this.brk = pageUp(at);
+  }
+
+  sysBrk(addr: number): number {
+    if (addr < this.brkStart) return this.brk;
+    const oldTop = pageUp(this.brk), newTop = pageUp(addr);
+    if (newTop === oldTop) {
+      this.brk = addr;
+      return this.brk;
+    }
+    if (newTop < oldTop) {
+      this.munmap(newTop, oldTop - newTop);
+      this.brk = addr;
+      return this.brk;
+    }
+    if (newTop > TASK_SIZE || this.overlaps(oldTop, newTop)) return this.brk;
+    const heap = this.brkStart < oldTop ? this.find(oldTop - 1) : null;
+    const grow = newTop - oldTop;
+    if (this.heapMemOff < 0) {
+      // Reserve room for the heap so it grows in place; untouched pages cost nothing.
+      this.heapReserve = 1 << 30;
+      this.heapMemOff = this.mf.alloc(this.heapReserve);
+    }
+    const memOff = this.heapMemOff + (oldTop - this.brkStart);
+    if (oldTop - this.brkStart + grow > this.heapReserve) return this.brk;
+    if (this.as.map(oldTop, grow, PROT_READ | PROT_WRITE, memOff) < 0) return this.brk;
+    if (heap !== null && heap.name === '[heap]' && heap.end === oldTop) heap.end = newTop;
+    else this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, MAP_PRIVATE, memOff, null, 0, 7, '[heap]'));
+    this.lastHit = null;
+    this.brk = addr;
+    return this.brk;
+  }
+
+  // ---- mremap, madvise, mincore ---------------------------------------------------
+
+  mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr: number): number {
+    if (!aligned(oldAddr)) return -E.EINVAL;
+    if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return -E.EINVAL;
+    if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) return -E.EINVAL;
+    if ((flags & MREMAP_DONTUNMAP) !== 0) return -E.EINVAL; // not supported: see COMPATIBILITY
+    oldSize = pageUp(oldSize);
+    newSize = pageUp(newSize);
+    if (newSize === 0) return -E.EINVAL;
+    if (oldSize === 0) return -E.EINVAL;
+    const m = this.find(oldAddr);
+    if (m === null || oldAddr + oldSize > m.end) return -E.EFAULT;
+    if ((flags & MREMAP_FIXED) !== 0) {
+      if (!aligned(newAddr) || newAddr + newSize > TASK_SIZE) return -E.EINVAL;
+      if (newAddr < oldAddr + oldSize && oldAddr < newAddr + newSize) return -E.EINVAL;
+      this.munmap(newAddr, newSize);
+      return this.moveRange(m, oldAddr, oldSize, newSize, newAddr);
+    }
+    if (newSize <= oldSize) {
+      if (newSize < oldSize) this.munmap(oldAddr + newSize, oldSize - newSize);
+      return oldAddr;
+    }
+    const grow = newSize - oldSize;
+    const tailFree = oldAddr + oldSize === m.end && m.end + grow <= TASK_SIZE && !this.overlaps(m.end, m.end + grow);
+    if (tailFree && !this.isHeapMemory(m) && this.mf.tryExtend(m.memOff, m.end - m.start, m.end - m.start + grow)) {
+      const extOff = m.memOff + (m.end - m.start);
+      if (m.file !== null) this.fillFromFile(extOff, grow, m.file, m.fileOff + (m.end - m.start));
+      if (this.as.map(m.end, grow, m.prot, extOff) < 0) return -E.ENOMEM;
+      m.end += grow;
+      return oldAddr;
+    }
+    if ((flags & MREMAP_MAYMOVE) === 0) return -E.ENOMEM;
+    const dest = this.findFree(newSize, this.mmapBase);
+    if (dest < 0) return dest;
+    return this.moveRange(m, oldAddr, oldSize, newSize, dest);
+  }
+
+  /** Moves [oldAddr, oldAddr+oldSize) of m to dest with newSize, copying its bytes. */
+  private moveRange(m: Vma, oldAddr: number, oldSize: number, newSize: number, dest: number): number {
+    const memOff = this.mf.alloc(newSize);
+    const srcOff = m.memOff + (oldAddr - m.start);
+    this.mf.copy(memOff, srcOff, Math.min(oldSize, newSize));
+    const fileOff = m.fileOff + (oldAddr - m.start);
+    if (m.file !== null && newSize > oldSize) this.fillFromFile(memOff + oldSize, newSize - oldSize, m.file, fileOff + oldSize);
+    const vma = new Vma(dest, dest + newSize, m.prot, m.flags, memOff, m.file, fileOff, m.maxProt, m.name === '[heap]' ? '' : m.name);
+    if (this.as.map(dest, newSize, m.prot, memOff) < 0) {
+      this.mf.release(memOff, newSize);
+      return -E.ENOMEM;
+    }
+    this.munmap(oldAddr, oldSize);
+    this.insert(vma);
+    this.lastHit = null;
+    return dest;
+  }
+
+  madvise(addr: number, len: number, advice: number): number {
+    if (!aligned(addr) || len < 0) return -E.EINVAL;
+    const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101];
+    if (!known.includes(advice)) return -E.EINVAL;
+    if (len === 0) return 0;
+    const end = addr + pageUp(len);
+    let at = addr, unmappedHole = false;
+    for (let i = this.indexAfter(addr); at < end; i++) {
+      const m = this.vmas[i];
+      if (m === undefined || m.start >= end) {
+        unmappedHole = true;
+        break;
+      }
+      if (m.start > at) unmappedHole = true;
+      const s = Math.max(m.start, addr), e = Math.min(m.end, end);
+      if (advice === 4 /* MADV_DONTNEED */ && !m.shared) {
+        // Private pages are dropped: anonymous ones read back as zeroes, file ones as the file.
+        this.mf.punch(m.memOff + (s - m.start), e - s);
+        if (m.file !== null) this.fillFromFile(m.memOff + (s - m.start), e - s, m.file, m.fileOff + (s - m.start));
+      }
+      at = m.end;
+    }
+    return unmappedHole ? -E.ENOMEM : 0;
+  }
+
+  /** mincore: writes one byte per page into out (1 = resident); -errno on a hole. */
+  mincore(addr: number, len: number, out: Uint8Array): number {
+    if (!aligned(addr)) return -E.EINVAL;
+    const pages = Math.ceil(len / PAGE_SIZE);
+    for (let p = 0; p < pages; p++) {
+      const a = addr + p * PAGE_SIZE;
+      const m = this.find(a);
+      if (m === null) return -E.ENOMEM;
+      out[p] = this.mf.resident(m.memOff + (a - m.start)) ? 1 : 0;
+    }
+    return 0;
+  }
+
+  // ---- copy-in / copy-out ---------------------------------------------------------
+
+  /**
+   * Finds the run of memory at addr (up to len bytes) that is contiguous in one chunk
+   * of the memory file; sets xChunk/xOff/xLen. Returns 0 or -EFAULT.
+   */
+  translate(addr: number, len: number, write: boolean): number {
+    const m = this.find(addr);
+    if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0)) return -E.EFAULT;
+    const off = m.memOff + (addr - m.start);
+    this.xChunk = this.mf.chunk(off);
+    this.xOff = MemoryFile.chunkOffset(off);
+    this.xLen = Math.min(len, m.end - addr, MemoryFile.chunkRoom(off));
+    return 0;
+  }
+
+  /** Copies len bytes of app memory at addr into dst. 0 or -EFAULT. */
+  copyIn(addr: number, dst: Uint8Array, dstOff: number, len: number): number {
+    while (len > 0) {
+      if (this.translate(addr, len, false) < 0) return -E.EFAULT;
+      const n = this.xLen;
+      dst.set(this.xChunk.subarray(this.xOff, this.xOff + n), dstOff);
+      addr += n;
+      dstOff += n;
+      len -= n;
+    }
+    return 0;
+  }
+
+  /** Copies len bytes of src into app memory at addr. 0 or -EFAULT. */
+  copyOut(addr: number, src: Uint8Array, srcOff: number, len: number): number {
+    if (this.checkRange(addr, len, true) < 0) return -E.EFAULT;
+    while (len > 0) {
+      this.translate(addr, len, true);
+      const n = this.xLen;
+      this.xChunk.set(src.subarray(srcOff, srcOff + n), this.xOff);
+      addr += n;
+      srcOff += n;
+      len -= n;
+    }
+    return 0;
+  }
+
+  /** Fills len bytes of app memory with zeroes. 0 or -EFAULT. */
+  zero(addr: number, len: number): number {
+    if (this.checkRange(addr, len, true) < 0) return -E.EFAULT;
+    while (len > 0) {
+      this.translate(addr, len, true);
+      this.xChunk.fill(0, this.xOff, this.xOff + this.xLen);
+      addr += this.xLen;
+      len -= this.xLen;
+    }
+    return 0;
+  }
+
+  /** The memory-file offset backing addr (futex keys), or -EFAULT. */
+  physAddr(addr: number): number {
+    const m = this.find(addr);
+    if (m === null || m.prot === 0) return -E.EFAULT;
+    return m.memOff + (addr - m.start);
+  }
+
+  /** Zeroes mapped memory whatever its protection (the loader clearing a bss tail). */
+  zeroUnchecked(addr: number, len: number): void {
+    while (len > 0) {
+      const m = this.find(addr);
+      if (m === null) return;
+      const n = Math.min(len, m.end - addr);
+      this.mf.fill(m.memOff + (addr - m.start), 0, n);
+      addr += n;
+      len -= n;
+    }
+  }
+
+  /** 0 when all of [addr, addr+len) is accessible, else -EFAULT. */
+  checkRange(addr: number, len: number, write: boolean): number {
+    if (len === 0) return 0;
+    if (addr < 0 || addr + len > TASK_SIZE || addr + len < addr) return -E.EFAULT;
+    let at = addr;
+    const end = addr + len;
+    while (at < end) {
+      const m = this.find(at);
+      if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0)) return -E.EFAULT;
+      at = m.end;
+    }
+    return 0;
+  }
+
+  /**
+   * Reads a NUL-terminated string (as latin1: one char per byte) of at most max bytes
+   * including the NUL. Returns the string, -EFAULT, or -ENAMETOOLONG when no NUL fits.
+   */
+  readCString(addr: number, max: number): string | number {
+    let s = '';
+    let read = 0;
+    while (read < max) {
+      if (this.translate(addr, max - read, false) < 0) return -E.EFAULT;
+      const c = this.xChunk, o = this.xOff, n = this.xLen;
+      const z = c.indexOf(0, o);
+      if (z >= 0 && z < o + n) {
+        s += c.toString('latin1', o, z);
+        return s;
+      }
+      s += c.toString('latin1', o, o + n);
+      read += n;
+      addr += n;
+    }
+    return -E.ENAMETOOLONG;
+  }
+
+  /** Reads len bytes into a new Buffer (off the hot path only). */
+  readBytes(addr: number, len: number): Buffer | number {
+    const b = Buffer.allocUnsafe(len);
+    const r = this.copyIn(addr, b, 0, len);
+    return r < 0 ? r : b;
+  }
+
+  // ---- /proc views ---------------------------------------------------------------------
+
+  /** The text of /proc/pid/maps. */
+  mapsText(): string {
+    let out = '';
+    const hex = (n: number) => n.toString(16).padStart(8, '0');
+    for (const m of this.vmas) {
+      const perms = (m.prot & PROT_READ ? 'r' : '-') + (m.prot & PROT_WRITE ? 'w' : '-') + (m.prot & PROT_EXEC ? 'x' : '-') +
+        (m.shared ? 's' : 'p');
+      const dev = m.file ? m.file.mapDev : 0;
+      const devStr = `${((dev >> 8) & 0xfff).toString(16).padStart(2, '0')}:${(dev & 0xff).toString(16).padStart(2, '0')}`;
+      const ino = m.file ? m.file.mapIno : 0;
+      const name = m.name !== '' ? m.name : m.file ? m.file.mapName : '';
+      let line = `${hex(m.start)}-${hex(m.end)} ${perms} ${hex(m.file ? m.fileOff : 0)} ${devStr} ${ino}`;
+      if (name !== '') line = line.padEnd(73) + name;
+      out += line + '\n';
+    }
+    return out;
+  }
+
+  /** Total mapped bytes (VmSize) and private writable bytes (approximate VmData). */
+  stats(): { size: number; data: number; stack: number } {
+    let size = 0, data = 0, stack = 0;
+    for (const m of this.vmas) {
+      const l = m.end - m.start;
+      size += l;
+      if (m.name === '[stack]') stack += l;
+      else if (!m.shared && (m.prot & PROT_WRITE)) data += l;
+    }
+    return { size, data, stack };
+  }
+
+  /** Unmaps everything and releases the address space (exit or exec). */
+  release(): void {
+    for (const m of this.vmas) if (!this.isHeapMemory(m)) this.mf.release(m.memOff, m.end - m.start);
+    if (this.heapMemOff >= 0) this.mf.release(this.heapMemOff, this.heapReserve);
+    this.vmas = [];
+    this.lastHit = null;
+    this.as.release();
+  }
+}

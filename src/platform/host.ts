@@ -1,0 +1,11 @@
+// Host services other layers may use (time, randomness, the memory file's fd
+// operations), so that only platform/ touches the native addon.
+import { native } from './native';
+
+export const monoNow = (): number => native.monoNow();
+export const clockGettime = (clockid: number, out: Float64Array): number => native.clockGettime(clockid, out);
+export const getRandom = (buf: Uint8Array, off: number, len: number): number => native.getRandom(buf, off, len);
+export const memfdCreate = (name: string, size: number): number => native.memfdCreate(name, size);
+export const mapShared = (fd: number, off: number, len: number): ArrayBuffer | number => native.mapShared(fd, off, len);
+export const fallocate = (fd: number, mode: number, off: number, len: number): number => native.fallocate(fd, mode, off, len);
+export const lseek = (fd: number, off: number, whence: number): number => native.lseek(fd, off, whence);

@@ -1,0 +1,51 @@
+// The one place that loads the native addon. Everything above platform/ reaches the
+// host only through the functions typed here (and only platform/, mm/ and fs/host
+// import this file).
+import * as path from 'path';
+
+export interface NativeAddon {
+  // memory file
+  memfdCreate(name: string, size: number): number;
+  mapShared(fd: number, offset: number, length: number): ArrayBuffer | number;
+  fallocate(fd: number, mode: number, offset: number, length: number): number;
+  lseek(fd: number, offset: number, whence: number): number;
+  // time, randomness, placement
+  clockGettime(clockid: number, out: Float64Array): number;
+  monoNow(): number;
+  getRandom(buf: Uint8Array, off: number, len: number): number;
+  pinToCpu(cpu: number): number;
+  // the wait primitive
+  epollCtl(op: number, fd: number, events: number, token: number): number;
+  waitEvent(out: Int32Array, timeoutNs: number, mixed: number): number;
+  // ptrace
+  registerRegs(tid: number, regs: Uint8Array): number;
+  unregisterRegs(tid: number): number;
+  resume(tid: number, how: number, sig: number, regsMode: number): number;
+  waitTid(tid: number, out: Int32Array, nohang: number): number;
+  getRegs(tid: number, regs: Uint8Array): number;
+  setRegs(tid: number, regs: Uint8Array): number;
+  getFpRegs(tid: number, buf: Uint8Array): number;
+  setFpRegs(tid: number, buf: Uint8Array, len: number): number;
+  getSiginfo(tid: number, buf: Uint8Array): number;
+  inject(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, out: Int32Array): number;
+  setStubSyscall(addr: number): number;
+  tgkill(tgid: number, tid: number, sig: number): number;
+  stubCreate(memfd: number, cpu: number): number;
+  stubInfo(): [number, number];
+  // host files (fd-relative, single components)
+  openat(dirfd: number, name: string, flags: number, mode: number): number;
+  fstatat(dirfd: number, name: string, flags: number, out: Uint8Array): number;
+  fstatfs(fd: number, out: Uint8Array): number;
+  getdents64(fd: number, buf: Uint8Array): number;
+  readlinkat(dirfd: number, name: string, buf: Uint8Array): number;
+  pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  close(fd: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  ioctl(fd: number, req: number, buf: Uint8Array): number;
+  pollOne(fd: number, events: number): number;
+  mkdirat(dirfd: number, name: string, mode: number): number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+export const native: NativeAddon = require(path.join(__dirname, '..', '..', 'build', 'Release', 'tsvisor_native.node'));

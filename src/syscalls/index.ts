@@ -1,0 +1,16 @@
+// Builds the syscall table from the family files (one family per file).
+import { SyscallTable } from './table';
+import * as futex from './futex';
+import * as mm from './mm';
+import * as process from './process';
+import * as signal from './signal';
+import * as sys from './sys';
+import * as time from './time';
+
+export { SyscallTable } from './table';
+
+export function buildTable(): SyscallTable {
+  const t = new SyscallTable();
+  for (const family of [mm, process, signal, time, futex, sys]) family.register(t);
+  return t;
+}

@@ -1,0 +1,87 @@
+// Time: clock_gettime and friends, and the sleeping calls (which park the task on a
+// timer so the rest of the sandbox keeps running).
+import * as E from '../abi/errno';
+import type { Task } from '../kernel/task';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/time';
+import { NR } from './names';
+import { SyscallTable } from './table';
+import { pair, readTimespec, writeTimePair, writeU64 } from './util';
+
+function clockGettime(t: Task, clockid: number, tp: number): number {
+  const c = t.kernel.clock;
+  const r = c.read(clockid | 0);
+  if (r < 0) return r;
+  return writeTimePair(t, tp, c.ts[0], c.ts[1]);
+}
+
+function clockGetres(t: Task, clockid: number, res: number): number {
+  const c = t.kernel.clock;
+  if (c.read(clockid | 0) < 0) return -E.EINVAL;
+  if (res === 0) return 0;
+  const coarse = (clockid | 0) === 5 || (clockid | 0) === 6;
+  return writeTimePair(t, res, 0, coarse ? 4000000 : 1);
+}
+
+function gettimeofday(t: Task, tv: number, tz: number): number {
+  const c = t.kernel.clock;
+  c.read(CLOCK_REALTIME);
+  if (tv !== 0 && writeTimePair(t, tv, c.ts[0], Math.floor(c.ts[1] / 1000)) < 0) return -E.EFAULT;
+  if (tz !== 0 && writeTimePair(t, tz, 0, 0) < 0) return -E.EFAULT; // struct timezone: two ints, zeroed (8 bytes used)
+  return 0;
+}
+
+function time(t: Task, tloc: number): number {
+  const c = t.kernel.clock;
+  c.read(CLOCK_REALTIME);
+  if (tloc !== 0 && writeU64(t, tloc, c.ts[0]) < 0) return -E.EFAULT;
+  return c.ts[0];
+}
+
+/**
+ * The shared sleep: on the first run, compute the absolute deadline and park; when
+ * woken by the timer, finish. The deadline lives in t.sysDeadline between runs.
+ * A signal would end the sleep early with EINTR and the time left (issue 3).
+ */
+function sleep(t: Task, deadlineMono: number, rem: number): number {
+  if (!t.restarting) t.sysDeadline = deadlineMono;
+  const left = t.sysDeadline - t.kernel.clock.monoNow();
+  if (left <= 0) {
+    t.sysDeadline = -1;
+    return 0;
+  }
+  void rem;
+  return t.sleepUntil(t.sysDeadline);
+}
+
+function nanosleep(t: Task, req: number, rem: number): number {
+  if (t.restarting) return sleep(t, 0, rem);
+  const r = readTimespec(t, req);
+  if (r < 0) return r;
+  return sleep(t, t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1], rem);
+}
+
+const TIMER_ABSTIME = 1;
+
+function clockNanosleep(t: Task, clockid: number, flags: number, req: number, rem: number): number {
+  if (t.restarting) return sleep(t, 0, rem);
+  clockid |= 0;
+  const c = t.kernel.clock;
+  if (clockid === 3 /* CLOCK_THREAD_CPUTIME_ID */) return -E.EINVAL;
+  if (c.read(clockid) < 0) return -E.EINVAL;
+  const r = readTimespec(t, req);
+  if (r < 0) return r;
+  const deadline = (flags & TIMER_ABSTIME) !== 0
+    ? c.toMonoDeadline(clockid, pair[0], pair[1])
+    : c.monoNow() + pair[0] * 1e9 + pair[1];
+  return sleep(t, deadline, (flags & TIMER_ABSTIME) !== 0 ? 0 : rem);
+}
+
+export function register(tbl: SyscallTable): void {
+  tbl.def(NR.clock_gettime, clockGettime, 'partial', 'CPU-time clocks report the sentry thread\'s time, not the app thread\'s');
+  tbl.def(NR.clock_getres, clockGetres);
+  tbl.def(NR.gettimeofday, gettimeofday);
+  tbl.def(NR.time, time);
+  tbl.def(NR.nanosleep, nanosleep);
+  tbl.def(NR.clock_nanosleep, clockNanosleep);
+  void CLOCK_MONOTONIC;
+}

@@ -1,0 +1,76 @@
+// Small helpers shared by syscall families: typed reads and writes of app memory
+// through one preallocated scratch buffer, so common calls do not allocate.
+import * as E from '../abi/errno';
+import type { Task } from '../kernel/task';
+
+/** Scratch for one syscall at a time (the sentry runs handlers one after another). */
+export const scratch = Buffer.alloc(1 << 16);
+const TWO32 = 4294967296;
+
+export function writeU64(t: Task, addr: number, v: number): number {
+  const lo = v % TWO32;
+  scratch.writeUInt32LE((lo < 0 ? lo + TWO32 : lo) >>> 0, 0);
+  scratch.writeInt32LE(Math.floor(v / TWO32) | 0, 4);
+  return t.mm.copyOut(addr, scratch, 0, 8);
+}
+
+export function writeI32(t: Task, addr: number, v: number): number {
+  scratch.writeInt32LE(v | 0, 0);
+  return t.mm.copyOut(addr, scratch, 0, 4);
+}
+
+/** Reads a 64-bit value as a number (signed); returns undefined-free result via out param style. */
+export function readU64(t: Task, addr: number): number | null {
+  if (t.mm.copyIn(addr, scratch, 0, 8) < 0) return null;
+  return scratch.readInt32LE(4) * TWO32 + scratch.readUInt32LE(0);
+}
+
+export function readI32(t: Task, addr: number): number | null {
+  if (t.mm.copyIn(addr, scratch, 0, 4) < 0) return null;
+  return scratch.readInt32LE(0);
+}
+
+/** Writes a struct timespec / timeval (two 64-bit fields). */
+export function writeTimePair(t: Task, addr: number, a: number, b: number): number {
+  scratch.writeUInt32LE(a % TWO32 >>> 0, 0);
+  scratch.writeInt32LE(Math.floor(a / TWO32) | 0, 4);
+  scratch.writeUInt32LE(b % TWO32 >>> 0, 8);
+  scratch.writeInt32LE(Math.floor(b / TWO32) | 0, 12);
+  return t.mm.copyOut(addr, scratch, 0, 16);
+}
+
+/** Reads a struct timespec; returns [sec, nsec] in scratchPair, or -EFAULT / -EINVAL. */
+export const pair = [0, 0];
+export function readTimespec(t: Task, addr: number): number {
+  if (t.mm.copyIn(addr, scratch, 0, 16) < 0) return -E.EFAULT;
+  const sec = scratch.readInt32LE(4) * TWO32 + scratch.readUInt32LE(0);
+  const nsec = scratch.readInt32LE(12) * TWO32 + scratch.readUInt32LE(8);
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) return -E.EINVAL;
+  pair[0] = sec;
+  pair[1] = nsec;
+  return 0;
+}
+
+/** Reads a path argument (PATH_MAX 4096 including the NUL). */
+export function readPath(t: Task, addr: number): string | number {
+  const s = t.mm.readCString(addr, 4096);
+  if (typeof s === 'string' && s.length === 0) return -E.ENOENT;
+  return s;
+}
+
+/** Reads a NULL-terminated array of string pointers (argv/envp), as execve does. */
+export function readStringArray(t: Task, addr: number, maxTotal: number): string[] | number {
+  const out: string[] = [];
+  if (addr === 0) return out;
+  let total = 0;
+  for (let i = 0; ; i++) {
+    const p = readU64(t, addr + i * 8);
+    if (p === null) return -E.EFAULT;
+    if (p === 0) return out;
+    const s = t.mm.readCString(p, 128 * 1024 + 1);
+    if (typeof s === 'number') return s === -E.ENAMETOOLONG ? -E.E2BIG : s;
+    total += s.length + 1 + 8;
+    if (total > maxTotal || out.length > 0x7fffffff) return -E.E2BIG;
+    out.push(s);
+  }
+}
