@@ -1,7 +1,9 @@
 // glibc's strerror() text for each Linux errno, as strace and libc print it.
-// Generated once, not by hand: on Debian 12 (glibc 2.36) each entry is python3's
-// os.strerror(n) for n in 0..133; holes (41, 58) and anything above 133 get glibc's
-// own fallback text, "Unknown error N", so a message never depends on the host libc.
+// Generated once, not written by hand: on Debian 12 (glibc 2.36), each entry is python3's
+// os.strerror(n) for n in 0..133, e.g.
+//   python3 -c 'import os; [print(n, repr(os.strerror(n))) for n in range(134)]'
+// Holes (41, 58) and anything above 133 use glibc's own fallback, "Unknown error N", computed
+// here so the text never depends on the libc of the host running the sentry.
 
 const MESSAGES: readonly (string | undefined)[] = [
   'Success', // 0

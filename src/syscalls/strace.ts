@@ -732,7 +732,8 @@ const KINDS: { readonly [name: string]: Kind | undefined } = {
   // Files and paths.
   fd: { fmt: (c) => String(arg(c) | 0) },
   dirfd: { fmt: (c) => ((arg(c) | 0) === -100 ? 'AT_FDCWD' : String(arg(c) | 0)) },
-  path: { fmt: (c) => quoteCStr(c.mem, arg(c)) },
+  // strace prints file names whole (its -s limit is for strings and buffers only)
+  path: { fmt: (c) => quoteCStr(c.mem, arg(c), 4096) },
   str: { fmt: (c) => quoteCStr(c.mem, arg(c)) },
   /** Data whose length is the next register on the way in, or the result on the way out. */
   buf: { fmt: (c) => quoteBuf(c.mem, arg(c), c.exiting ? c.ret : arg(c, c.i + 1)) },
@@ -834,14 +835,16 @@ const KINDS: { readonly [name: string]: Kind | undefined } = {
   nsflags: { fmt: (c) => flagNames(arg(c), CLONE_FLAGS) },
   argv: { fmt: (c) => argv(c.mem, arg(c)) },
   envp: { fmt: (c) => envp(c.mem, arg(c)) },
-  wstatus: { fmt: (c) => {
-    const addr = arg(c);
-    if (addr === 0) return 'NULL';
-    // With WNOHANG and nothing to reap, the kernel leaves the status unwritten.
-    if (c.exiting && c.ret === 0) return hex(addr);
-    const d = readView(c.mem, addr, 4);
-    return d === null ? hex(addr) : waitStatus(d.getInt32(0, true));
-  } },
+  wstatus: {
+    fmt: (c) => {
+      const addr = arg(c);
+      if (addr === 0) return 'NULL';
+      // With WNOHANG and nothing to reap, the kernel leaves the status unwritten.
+      if (c.exiting && c.ret === 0) return hex(addr);
+      const d = readView(c.mem, addr, 4);
+      return d === null ? hex(addr) : waitStatus(d.getInt32(0, true));
+    },
+  },
   waitopts: { fmt: (c) => flagNames(arg(c), WAIT_OPTIONS) },
   idtype: { fmt: (c) => enumName(arg(c) | 0, ID_TYPES) },
   rlimres: { fmt: (c) => enumName(arg(c) | 0, RLIMITS) },
@@ -1354,7 +1357,7 @@ function isError(ret: number): boolean {
 }
 
 function callName(nr: number): string {
-  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
+  return SYSCALL_NAMES[nr] ?? `syscall_${hex(nr)}`;
 }
 
 /** For calls we have no spec for: every register, in hex, like strace's unknown calls. */
@@ -1366,7 +1369,8 @@ function rawArgs(args: readonly number[]): string {
 
 function formatArgs(spec: CallSpec, args: readonly number[], mem: TraceMemory, from: number, to: number, exiting: boolean, ret: number): string[] {
   const c: Ctx = { args, mem, i: 0, param: '', exiting, ret };
-  const failed = exiting && (isError(ret) || ret < 0);
+  // Negative covers -errno and the dispatcher's internal codes: either way no output exists.
+  const failed = exiting && ret < 0;
   const out: string[] = [];
   for (let k = from; k < to; k++) {
     const a = spec.args[k];

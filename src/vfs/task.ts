@@ -21,6 +21,13 @@ export interface VfsTask {
   readonly timedOut: boolean;
   /** True when a signal is pending that should interrupt a blocking call (EINTR). */
   interrupted(): boolean;
+  /**
+   * Progress of a transfer that blocked part-way (a blocking write larger than a pipe's
+   * free space): bytes already done by earlier runs of the current syscall. The fs
+   * syscall handlers reset it whenever `restarting` is false, so the kernel only has to
+   * provide the field (a plain number, initially 0).
+   */
+  ioProgress: number;
   /** Sandbox-visible ids, for /proc/self and file ownership. */
   readonly tid: number;
   readonly tgid: number;

@@ -1,0 +1,28 @@
+// A process's file-system context (Linux's fs_struct): its root, its working directory
+// and its umask. Shared by threads and CLONE_FS children; copied by fork.
+import type { VPath } from './mount';
+
+export class FsContext {
+  umask = 0o022;
+  private users = 1;
+
+  constructor(
+    public root: VPath,
+    public cwd: VPath = root,
+  ) {}
+
+  /** A copy for fork without CLONE_FS. */
+  fork(): FsContext {
+    const c = new FsContext(this.root, this.cwd);
+    c.umask = this.umask;
+    return c;
+  }
+
+  incUsers(): void {
+    this.users++;
+  }
+
+  decUsers(): void {
+    this.users--;
+  }
+}
