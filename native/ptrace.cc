@@ -193,9 +193,10 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
       continue;
     }
     if (WSTOPSIG(status) == SIGTRAP) break;  // the int3 after the syscall
-    // A stray SIGSTOP (an operator's kill -STOP) is swallowed; any other signal here
-    // means the stub itself faulted, which the sentry treats as a broken address space.
-    if (WSTOPSIG(status) == SIGSTOP) {
+    // A stray SIGSTOP (an operator's kill -STOP) and the template's SIGCHLD (a traced
+    // process reports even ignored signals) are swallowed; any other signal here means
+    // the stub itself faulted, which the sentry treats as a broken address space.
+    if (WSTOPSIG(status) == SIGSTOP || WSTOPSIG(status) == SIGCHLD) {
       ptrace(PTRACE_CONT, tid, 0, 0);
       continue;
     }

@@ -10,10 +10,15 @@ import { Context, EventKind, Platform, PlatformEvent } from '../platform/platfor
 import { ORIG_RAX, RAX, RDI, RDX, R10, R8, R9, RSI, getReg, setReg } from '../platform/regs';
 import type { Logger } from '../util/log';
 import { BLOCKED, EXITED, NO_RETURN } from './results';
-import { SIGKILL } from './signals';
+import {
+  CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIGKILL, SIGSEGV,
+  SIGSTOP, SIG_IGN, SigInfo,
+} from './signals';
+import { deliverSignals, forceable, hasDeliverable, sendToGroup, sendToTask } from './delivery';
 import { BlockKind, Task, TaskState } from './task';
 import type { ThreadGroup } from './threadgroup';
 import { Clock } from './time';
+import { Futexes } from './futex';
 import type { ExecFile } from '../loader/loader';
 import type { CpuInfo } from './exec';
 
@@ -31,6 +36,8 @@ export interface KernelVfs {
   openExec(t: Task, path: string): ExecFile | number;
   /** The absolute path of t's open fd (execveat with a dirfd). */
   fdPath(t: Task, fd: number): string | number;
+  /** The process a pidfd refers to, or -EBADF / -EINVAL. */
+  pidfdTarget(t: Task, fd: number): ThreadGroup | number;
 }
 
 export interface KernelOptions {
@@ -73,6 +80,9 @@ export class Kernel {
   private readonly byHostTid = new Map<number, Task>();
   readonly threadGroups = new Map<number, ThreadGroup>();
   private nextTid = 1;
+  readonly futexes = new Futexes();
+  /** The sandbox's process limit (OCI pids.limit); clone fails with EAGAIN beyond it. */
+  maxTasks = 32768;
   /** The container's init; its exit ends the sandbox. */
   init: ThreadGroup | null = null;
   /** Exit code of the sandbox (as a shell reports it) once init has exited. */
@@ -108,6 +118,10 @@ export class Kernel {
     return this.vfs.fdPath(t, fd);
   }
 
+  pidfdTarget(t: Task, fd: number): ThreadGroup | number {
+    return this.vfs.pidfdTarget(t, fd);
+  }
+
   /** Gives t a new platform context (execve): the old one's host tid is forgotten. */
   replaceContext(t: Task, ctx: Context): void {
     this.byHostTid.delete(t.ctx.tid);
@@ -116,9 +130,17 @@ export class Kernel {
     this.byHostTid.set(ctx.tid, t);
   }
 
+  /** Highest pid handed out (Linux's pid_max default). */
+  static readonly PID_MAX = 4194304;
+
+  /** The lowest free pid at or after the last one given, wrapping like Linux's allocator. */
   allocTid(): number {
-    while (this.tasks.has(this.nextTid)) this.nextTid++;
-    return this.nextTid++;
+    for (let n = 0; n < Kernel.PID_MAX; n++) {
+      if (this.nextTid >= Kernel.PID_MAX) this.nextTid = 300; // Linux restarts above the boot-time range
+      const tid = this.nextTid++;
+      if (!this.tasks.has(tid) && !this.threadGroups.has(tid)) return tid;
+    }
+    return -1;
   }
 
   /** Makes a new task known and runnable from its current registers. */
@@ -131,10 +153,7 @@ export class Kernel {
 
   /** Starts a task that has never run: its registers are set, it begins in app code. */
   start(t: Task): void {
-    t.state = TaskState.Running;
-    this.running++;
-    const r = t.ctx.resume(2, 0);
-    if (r < 0) this.internalError(t, -1, new Error(`cannot start task: errno ${-r}`));
+    this.returnToUser(t, 2, null);
   }
 
   // ---- the loop ------------------------------------------------------------------
@@ -190,6 +209,12 @@ export class Kernel {
     this.running--;
     t.restarting = false;
     t.timedOut = false;
+    t.queueWoken = false;
+    if (t.tg.stopped) {
+      // The group stopped while this thread ran: it runs its syscall after SIGCONT.
+      this.holdStopped(t, 0, nr);
+      return;
+    }
     this.execute(t, nr);
   }
 
@@ -212,15 +237,32 @@ export class Kernel {
     }
     if (ret === BLOCKED) return;
     if (tracer !== null) tracer.exit(t, nr, ret);
-    if (ret === EXITED) return;
-    if (t.state === TaskState.Dead) return;
-    t.state = TaskState.Running;
-    this.running++;
+    if (ret === EXITED || t.state === TaskState.Dead) return;
     let mode = 2;
     if (ret !== NO_RETURN) {
       setReg(regs, RAX, ret);
       mode = 1;
     }
+    this.returnToUser(t, mode, ret === NO_RETURN ? null : ret);
+  }
+
+  /**
+   * Resumes t in app code, delivering pending signals first (and settling a syscall
+   * that asked to be restarted). mode: 0 registers untouched, 1 rax changed, 2 all.
+   */
+  returnToUser(t: Task, mode: number, ret: number | null): void {
+    if (ret !== null && ret <= -512 && ret >= -516 || hasDeliverable(t) || t.tg.stopped) {
+      const m = deliverSignals(this, t, ret);
+      if (m < 0) {
+        // Stopped by a stop signal (or killed): hold it until SIGCONT.
+        if (t.state !== TaskState.Dead) this.holdStopped(t, Math.max(mode, 1), -1);
+        return;
+      }
+      if (m > mode) mode = m;
+    }
+    t.state = TaskState.Running;
+    t.restarting = false;
+    this.running++;
     const r = t.ctx.resume(mode, 0);
     if (r < 0) {
       // The stub thread vanished under us (killed from outside the sandbox).
@@ -345,25 +387,112 @@ export class Kernel {
     for (const t of list.slice()) this.wake(t, false);
   }
 
-  // ---- faults, signals and exits ---------------------------------------------------
+  // ---- faults, interrupts, stops ----------------------------------------------------------
 
   private onSignal(ev: PlatformEvent): void {
     const t = this.byHostTid.get(ev.tid);
-    if (t === undefined) return;
+    if (t === undefined) {
+      const doomed = this.doomed.get(ev.tid);
+      if (doomed !== undefined) {
+        this.doomed.delete(ev.tid);
+        doomed.release();
+      }
+      return;
+    }
     this.running--;
-    // Synchronous faults: with no signal delivery yet, the default action applies
-    // (terminate, with a core for SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP).
-    this.log.debug('fatal signal', { tid: t.tid, signo: ev.signo, addr: ev.addr, code: ev.code });
-    this.exitGroup(t.tg, 128 + ev.signo, ev.signo);
+    t.ctx.loadRegs();
+    if (ev.signo === SIGSTOP) {
+      // Our own interrupt (or an operator's SIGSTOP, which the sandbox does not see).
+      t.interruptPending = false;
+      this.returnToUser(t, 0, null);
+      return;
+    }
+    if (ev.signo === SIGSEGV && t.mm.handleFault(ev.addr, ev.code === 2 /* SEGV_ACCERR */)) {
+      this.returnToUser(t, 0, null);
+      return;
+    }
+    // A synchronous fault: the thread gets the signal now, and cannot block or ignore it.
+    forceable(t, ev.signo);
+    sendToTask(this, t, new SigInfo(ev.signo, ev.code, 0, 0, 0, 0, ev.addr), true);
+    if (t.state === TaskState.Dead) return;
+    this.returnToUser(t, 0, null);
   }
 
   private onContextExit(hostTid: number): void {
+    this.doomed.delete(hostTid);
     const t = this.byHostTid.get(hostTid);
     if (t === undefined || t.state === TaskState.Dead) return;
     // The stub thread died without the sentry asking (killed from outside).
-    this.running--;
+    if (t.state === TaskState.Running) this.running--;
+    t.state = TaskState.Blocked; // not running any more, whatever it was
     this.exitGroup(t.tg, 128 + SIGKILL, SIGKILL);
   }
+
+  /** Contexts of dead tasks still running app code: released when they next stop. */
+  private readonly doomed = new Map<number, Context>();
+
+  /**
+   * A signal was queued for t: make it notice. A task blocked in a syscall wakes (its
+   * handler sees t.interrupted()); one running app code is kicked into the sentry.
+   */
+  signalWake(t: Task): void {
+    if (t.state === TaskState.Blocked) this.wake(t, false);
+    else if (t.state === TaskState.Running && !t.interruptPending) {
+      t.interruptPending = true;
+      t.ctx.interrupt();
+    }
+  }
+
+  /** Parks t while its group is stopped. nr >= 0: the syscall it will run on SIGCONT. */
+  private holdStopped(t: Task, mode: number, nr: number): void {
+    t.state = TaskState.Stopped;
+    t.resumeMode = mode;
+    t.stoppedSyscall = nr;
+  }
+
+  /** Stops every thread of tg (default action of SIGSTOP & co.), and tells the parent. */
+  stopGroup(tg: ThreadGroup, sig: number): void {
+    if (tg.stopped) return;
+    tg.stopped = true;
+    tg.stopSignal = sig;
+    tg.stopUnreported = true;
+    tg.continuedUnreported = false;
+    for (const t of tg.tasks) if (t.state === TaskState.Running) this.signalWake(t);
+    this.notifyParent(tg, CLD_STOPPED, sig);
+  }
+
+  /** SIGCONT for one thread of a continued group. */
+  continueTask(t: Task): void {
+    if (t.state !== TaskState.Stopped) return;
+    if (t.stoppedSyscall >= 0) {
+      const nr = t.stoppedSyscall;
+      t.stoppedSyscall = -1;
+      t.state = TaskState.Running; // accounted as leaving app code by execute()
+      t.restarting = false;
+      this.execute(t, nr);
+      return;
+    }
+    this.returnToUser(t, t.resumeMode, null);
+  }
+
+  /**
+   * Tells tg's parent that tg changed state: SIGCHLD (unless SA_NOCLDSTOP for stops
+   * and continues) and a wake-up for its wait calls.
+   */
+  notifyParent(tg: ThreadGroup, code: number, status: number): void {
+    const p = tg.parent;
+    if (p === null) return;
+    const act = p.sighand.actions[SIGCHLD];
+    const sig = code === CLD_EXITED || code === CLD_KILLED || code === CLD_DUMPED ? tg.exitSignal : SIGCHLD;
+    const quiet = (code === CLD_STOPPED || code === CLD_CONTINUED) && (act.flags & SA_NOCLDSTOP) !== 0;
+    if (sig > 0 && !quiet) {
+      sendToGroup(this, p, new SigInfo(sig, code, tg.tgid, 0, status, 0, 0, 0, Math.round(tg.utimeNs / 1e7),
+        Math.round(tg.stimeNs / 1e7)));
+    }
+    p.childWait.notify(-1);
+  }
+
+  // ---- exits ------------------------------------------------------------------------------
 
   /**
    * Ends one task. Its thread group ends with it when it was the last one.
@@ -371,34 +500,89 @@ export class Kernel {
    */
   exitTask(t: Task, code: number, signo: number): void {
     if (t.state === TaskState.Dead) return;
+    const wasRunning = t.state === TaskState.Running;
     if (t.state === TaskState.Blocked || t.state === TaskState.Runnable) this.unblock(t);
-    if (t.state === TaskState.Running) this.running--;
+    if (wasRunning) this.running--;
     t.state = TaskState.Dead;
+    if (t.tg.tasks.length > 1 || t.mm.sharedWithOthers()) this.futexes.clearChildTid(t);
+    this.exitHooks?.taskExit(t);
     this.tasks.delete(t.tid);
     this.byHostTid.delete(t.ctx.tid);
     const tg = t.tg;
     const i = tg.tasks.indexOf(t);
     if (i >= 0) tg.tasks.splice(i, 1);
-    if (tg.tasks.length === 0) this.groupDone(tg, code, signo);
-    else t.ctx.release();
+    if (tg.tasks.length === 0) {
+      this.groupDone(tg, code, signo);
+    } else if (wasRunning) {
+      // Still in app code: it leaves when it next stops.
+      this.doomed.set(t.ctx.tid, t.ctx);
+      t.ctx.interrupt();
+    } else {
+      t.ctx.release();
+    }
   }
 
   /** exit_group or a fatal signal: every thread of the group ends. */
   exitGroup(tg: ThreadGroup, code: number, signo: number): void {
+    if (tg.groupExiting && tg.tasks.length === 0) return;
     tg.groupExiting = true;
     for (const t of tg.tasks.slice()) this.exitTask(t, code, signo);
   }
 
   private groupDone(tg: ThreadGroup, code: number, signo: number): void {
     tg.exitStatus = signo !== 0 ? signo : (code & 0xff) << 8;
-    tg.mm.release();
-    this.threadGroups.delete(tg.tgid);
-    this.onGroupExit?.(tg);
-    if (tg === this.init) this.exitCode = signo !== 0 ? 128 + signo : code & 0xff;
+    tg.groupExiting = true;
+    this.exitHooks?.groupExit(tg);
+    tg.mm.decUsers();
+    if (tg.vforkDone !== null) {
+      tg.vforkDone.notify(-1);
+      tg.vforkDone = null;
+    }
+    if (tg === this.init) {
+      this.exitCode = signo !== 0 ? 128 + signo : code & 0xff;
+      // The death of init ends every other process of the sandbox.
+      for (const other of [...this.threadGroups.values()]) if (other !== tg && other.exitStatus < 0) this.exitGroup(other, 0, SIGKILL);
+      return;
+    }
+    // Children go to the nearest subreaper above, else to init.
+    let reaper: ThreadGroup | null = tg.parent;
+    while (reaper !== null && !reaper.prctl.subreaper) reaper = reaper.parent;
+    if (reaper === null || reaper.exitStatus >= 0) reaper = this.init;
+    for (const c of tg.children) {
+      c.parent = reaper;
+      if (reaper !== null) {
+        reaper.children.add(c);
+        if (c.exitStatus >= 0) this.notifyParent(c, c.exitStatus & 0x7f ? CLD_KILLED : CLD_EXITED, c.exitStatus);
+      }
+      if (c.prctl.pdeathSig !== 0 && c.exitStatus < 0) sendToGroup(this, c, new SigInfo(c.prctl.pdeathSig, 0));
+    }
+    tg.children.clear();
+    const p = tg.parent;
+    // A parent that ignores SIGCHLD (or has SA_NOCLDWAIT) does not keep zombies.
+    if (p !== null && p.exitStatus < 0 && tg.exitSignal === SIGCHLD) {
+      const act = p.sighand.actions[SIGCHLD];
+      if (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0) {
+        this.reap(tg);
+        p.childWait.notify(-1);
+        return;
+      }
+    }
+    const killed = (tg.exitStatus & 0x7f) !== 0;
+    this.notifyParent(tg, killed ? CLD_KILLED : CLD_EXITED, killed ? tg.exitStatus & 0x7f : code & 0xff);
   }
 
-  /** Called when a thread group has fully exited (fd tables are closed there). */
-  onGroupExit: ((tg: ThreadGroup) => void) | null = null;
+  /** Forgets a zombie: its pid can be used again. */
+  reap(tg: ThreadGroup): void {
+    this.threadGroups.delete(tg.tgid);
+    if (tg.parent !== null) {
+      tg.parent.children.delete(tg);
+      tg.parent.cutimeNs += tg.utimeNs + tg.cutimeNs;
+      tg.parent.cstimeNs += tg.stimeNs + tg.cstimeNs;
+    }
+  }
+
+  /** Resource cleanup the kernel leaves to the layers that own it (fd tables, futexes). */
+  exitHooks: { taskExit(t: Task): void; groupExit(tg: ThreadGroup): void } | null = null;
 
   shutdown(): void {
     for (const tg of this.threadGroups.values()) {

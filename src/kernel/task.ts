@@ -23,6 +23,8 @@ export const enum TaskState {
   Blocked = 2,
   /** Gone; only kept while something still refers to it. */
   Dead = 3,
+  /** Held by a group stop (SIGSTOP & co.) until SIGCONT; resumes with resumeMode. */
+  Stopped = 4,
 }
 
 /** What a blocked task is waiting for (for /proc/pid/wchan-style views and restore). */
@@ -47,6 +49,20 @@ export class Task implements VfsTask, Waiter {
   timedOut = false;
   /** Per-syscall scratch kept across re-runs (e.g. a sleep's absolute deadline). */
   sysDeadline = -1;
+  /** Resume mode to use when a Stopped task continues (see Kernel.continueTask). */
+  resumeMode = 0;
+  /** The syscall number to run when a task stopped at a syscall stop continues; -1 = none. */
+  stoppedSyscall = -1;
+  /** A platform interrupt was requested and has not arrived yet. */
+  interruptPending = false;
+  /** What restart_syscall continues (see syscalls/time.ts); 0 = nothing. */
+  restartBlock = 0;
+  /** The child a vfork parent waits for. */
+  vforkChild = 0;
+  /** The thread that created this one (for __WNOTHREAD). */
+  creatorTid = 0;
+  /** Bytes a blocking transfer already moved in earlier runs of the current syscall. */
+  ioProgress = 0;
 
   // ---- per-thread state ----
   clearChildTid = 0;
@@ -103,10 +119,28 @@ export class Task implements VfsTask, Waiter {
   }
 
   interrupted(): boolean {
-    return this.signals.hasUnblockedPending();
+    const s = this.signals, g = this.tg.sharedPending;
+    return ((s.pending.lo | g.lo) & ~s.maskLo) !== 0 || ((s.pending.hi | g.hi) & ~s.maskHi) !== 0 || this.tg.groupExiting;
+  }
+
+  /** rt_sigtimedwait's set while it waits: these signals wake the task though blocked. */
+  sigwaitLo = 0;
+  sigwaitHi = 0;
+
+  sigwaiting(sig: number): boolean {
+    return sig <= 32 ? ((this.sigwaitLo >>> (sig - 1)) & 1) === 1 : ((this.sigwaitHi >>> (sig - 33)) & 1) === 1;
+  }
+
+  /** Set when a wait queue (not a timer or a signal) woke the task. */
+  queueWoken = false;
+
+  /** FUTEX_REQUEUE moved this task to another queue. */
+  requeued(q: WaitQueue): void {
+    this.blockQueue = q;
   }
 
   notify(_events: number): void {
+    if (this.state === TaskState.Blocked) this.queueWoken = true;
     this.kernel.wake(this, false);
   }
 }

@@ -1,7 +1,8 @@
 // A thread group is a process: the tasks that share an address space, signal
 // dispositions and resource limits, and the process's place in the process tree.
 import type { MM } from '../mm/mm';
-import { SigHandlers } from './signals';
+import { WaitQueue } from '../waiter/waiter';
+import { PendingSet, SigHandlers } from './signals';
 import type { Task } from './task';
 
 export const RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_RSS = 5,
@@ -46,6 +47,30 @@ export class ThreadGroup {
   exitStatus = -1;
   /** Set by exit_group or a fatal signal: the status every thread leaves with. */
   groupExiting = false;
+  /** Signals sent to the process as a whole. */
+  readonly sharedPending = new PendingSet();
+  /** Job control: the group is stopped by a stop signal. */
+  stopped = false;
+  stopSignal = 0;
+  /** A stop / continue the parent has not collected with wait yet. */
+  stopUnreported = false;
+  continuedUnreported = false;
+  /** Signal sent to the parent when this process exits (SIGCHLD, or clone's choice; 0 = none). */
+  exitSignal = 17;
+  /** The thread that created this process (for wait's __WNOTHREAD). */
+  creatorTid = 0;
+  /** Woken when a child changes state (exits, stops, continues). */
+  readonly childWait = new WaitQueue();
+  /** Tasks of a vfork parent wait here for the child to exec or exit. */
+  vforkDone: WaitQueue | null = null;
+  /** CPU time used, in ns (user, system), for times/getrusage and wait's rusage. */
+  utimeNs = 0;
+  stimeNs = 0;
+  /** Children's CPU time, collected when they are reaped. */
+  cutimeNs = 0;
+  cstimeNs = 0;
+  /** Start time (CLOCK_MONOTONIC ns) for /proc/pid/stat. */
+  startMono = 0;
   pgid: number;
   sid: number;
   /** argv after `#!` expansion, as the last execve set it. */

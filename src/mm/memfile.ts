@@ -186,6 +186,23 @@ export class MemoryFile {
     }
   }
 
+  /**
+   * Like copy, but only the extents that hold data (SEEK_DATA/SEEK_HOLE): untouched
+   * pages stay holes in the destination, so copying a large sparse mapping is cheap.
+   */
+  copyData(dstOff: number, srcOff: number, len: number): void {
+    const end = srcOff + len;
+    let at = srcOff;
+    while (at < end) {
+      const data = native.lseek(this.fd, at, 3 /* SEEK_DATA */);
+      if (data < 0 || data >= end) return;
+      let hole = native.lseek(this.fd, data, 4 /* SEEK_HOLE */);
+      if (hole < 0 || hole > end) hole = end;
+      this.copy(dstOff + (data - srcOff), data, hole - data);
+      at = hole;
+    }
+  }
+
   /** Offset within its chunk, and how many bytes from off stay inside that chunk. */
   static chunkOffset(off: number): number {
     return off % CHUNK;

@@ -28,8 +28,24 @@ export interface MapSource {
   readonly mapIno: number;
 }
 
-export class Vma {
+/**
+ * A range of the memory file that VMAs map (parts of). `users` counts the address
+ * spaces mapping it: more than one only after fork, and then private VMAs over it are
+ * copy-on-write. The range goes back to the allocator when the last user drops it.
+ */
+export class Backing {
+  users = 1;
   constructor(
+    readonly off: number,
+    public len: number,
+  ) {}
+}
+
+export class Vma {
+  /** Private mapping over a backing that may be shared: host-mapped without PROT_WRITE. */
+  cow = false;
+  constructor(
+    public backing: Backing,
     public start: number,
     public end: number,
     public prot: number,
@@ -45,6 +61,18 @@ export class Vma {
     /** "[heap]", "[stack]" or "" (then the file's name, if any). */
     public name: string,
   ) {}
+
+  /** Host protection: a copy-on-write VMA is mapped read-only until the first write. */
+  get hostProt(): number {
+    return this.cow ? this.prot & ~PROT_WRITE : this.prot;
+  }
+
+  clone(): Vma {
+    const v = new Vma(this.backing, this.start, this.end, this.prot, this.flags, this.memOff, this.file, this.fileOff,
+      this.maxProt, this.name);
+    v.cow = this.cow;
+    return v;
+  }
 
   get shared(): boolean {
     return (this.flags & MAP_TYPE) === MAP_SHARED;
@@ -62,8 +90,10 @@ export class MM {
   mmapBase = 0;
   brkStart = 0;
   brk = 0;
-  private heapMemOff = -1;
-  private heapReserve = 0;
+  /** The brk heap's reservation: [heap] VMAs sit at (addr - brkStart) inside it. */
+  private heapBacking: Backing | null = null;
+  /** How many VMAs of this MM map each backing. */
+  private readonly refs = new Map<Backing, number>();
   /** Where argv and envp live on the initial stack (for /proc/pid/cmdline, environ). */
   argStart = 0;
   argEnd = 0;
@@ -122,6 +152,32 @@ export class MM {
   private insert(vma: Vma): void {
     const i = this.indexAfter(vma.start);
     this.vmas.splice(i, 0, vma);
+    this.addRef(vma.backing);
+  }
+
+  private addRef(b: Backing): void {
+    this.refs.set(b, (this.refs.get(b) ?? 0) + 1);
+  }
+
+  /** One VMA of this MM stopped mapping b; the last user of b frees it. */
+  private dropRef(b: Backing): void {
+    const n = (this.refs.get(b) ?? 1) - 1;
+    if (n > 0) {
+      this.refs.set(b, n);
+      return;
+    }
+    this.refs.delete(b);
+    if (b === this.heapBacking) return; // kept while the heap may grow into it again
+    this.releaseBacking(b);
+  }
+
+  private releaseBacking(b: Backing): void {
+    if (--b.users === 0) this.mf.release(b.off, b.len);
+  }
+
+  /** A fresh backing of len bytes, counted as used by this MM once a VMA refers to it. */
+  private newBacking(len: number): Backing {
+    return new Backing(this.mf.alloc(len), len);
   }
 
   /** Highest free gap of len bytes below `below` (top-down, like Linux's default layout). */
@@ -168,19 +224,19 @@ export class MM {
       }
     }
     const shared = type !== MAP_PRIVATE;
-    const memOff = this.mf.alloc(size);
+    const b = this.newBacking(size);
     if (file !== null) {
-      const r = this.fillFromFile(memOff, size, file, off);
+      const r = this.fillFromFile(b.off, size, file, off);
       if (r < 0) {
-        this.mf.release(memOff, size);
+        this.mf.release(b.off, size);
         return r;
       }
     }
-    const vma = new Vma(addr, addr + size, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | (flags & MAP_GROWSDOWN), memOff, file, off,
-      maxProt, '');
-    const r = this.as.map(addr, size, prot, memOff);
+    const vma = new Vma(b, addr, addr + size, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | (flags & MAP_GROWSDOWN), b.off,
+      file, off, maxProt, '');
+    const r = this.as.map(addr, size, prot, b.off);
     if (r < 0) {
-      this.mf.release(memOff, size);
+      this.mf.release(b.off, size);
       return r;
     }
     this.insert(vma);
@@ -201,22 +257,26 @@ export class MM {
     return 0;
   }
 
-  /** Removes [start, end) from the table (splitting VMAs) and releases the memory. */
-  private removeRange(start: number, end: number, releaseMemory: boolean): void {
+  /**
+   * Removes [start, end) from the table, splitting VMAs. Pages only this MM maps are
+   * punched out of the memory file at once; a backing goes back to the allocator when
+   * no VMA anywhere maps it any more.
+   */
+  private removeRange(start: number, end: number): void {
     const v = this.vmas;
     let i = this.indexAfter(start);
     while (i < v.length && v[i].start < end) {
       const m = v[i];
       const cutStart = Math.max(m.start, start), cutEnd = Math.min(m.end, end);
-      const memCut = m.memOff + (cutStart - m.start);
-      if (releaseMemory && !this.isHeapMemory(m)) this.mf.release(memCut, cutEnd - cutStart);
-      else if (releaseMemory) this.mf.punch(memCut, cutEnd - cutStart);
+      if (m.backing.users === 1) this.mf.punch(m.memOff + (cutStart - m.start), cutEnd - cutStart);
       if (m.start < cutStart && m.end > cutEnd) {
-        // split in two
-        const tail = new Vma(cutEnd, m.end, m.prot, m.flags, m.memOff + (cutEnd - m.start), m.file,
-          m.fileOff + (cutEnd - m.start), m.maxProt, m.name);
+        const tail = m.clone();
+        tail.start = cutEnd;
+        tail.memOff = m.memOff + (cutEnd - m.start);
+        tail.fileOff = m.fileOff + (cutEnd - m.start);
         m.end = cutStart;
         v.splice(i + 1, 0, tail);
+        this.addRef(tail.backing);
         break;
       } else if (m.start < cutStart) {
         m.end = cutStart;
@@ -228,20 +288,17 @@ export class MM {
         break;
       } else {
         v.splice(i, 1);
+        this.dropRef(m.backing);
       }
     }
     this.lastHit = null;
-  }
-
-  private isHeapMemory(m: Vma): boolean {
-    return this.heapMemOff >= 0 && m.memOff >= this.heapMemOff && m.memOff < this.heapMemOff + this.heapReserve;
   }
 
   munmap(addr: number, len: number): number {
     if (!aligned(addr) || len <= 0 || addr + len > TASK_SIZE) return -E.EINVAL;
     const end = addr + pageUp(len);
     if (!this.overlaps(addr, end)) return 0;
-    this.removeRange(addr, end, true);
+    this.removeRange(addr, end);
     this.as.unmap(addr, end - addr);
     return 0;
   }
@@ -264,8 +321,13 @@ export class MM {
     }
     this.splitAt(addr);
     this.splitAt(end);
-    for (let i = this.indexAfter(addr); i < this.vmas.length && this.vmas[i].start < end; i++) this.vmas[i].prot = prot;
-    return this.as.protect(addr, end - addr, prot);
+    for (let i = this.indexAfter(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const m = this.vmas[i];
+      m.prot = prot;
+      const r = this.as.protect(m.start, m.end - m.start, m.hostProt);
+      if (r < 0) return r;
+    }
+    return 0;
   }
 
   /** Ensures a VMA boundary at addr. */
@@ -273,10 +335,13 @@ export class MM {
     const m = this.find(addr);
     if (m === null || m.start === addr) return;
     const i = this.vmas.indexOf(m);
-    const tail = new Vma(addr, m.end, m.prot, m.flags, m.memOff + (addr - m.start), m.file, m.fileOff + (addr - m.start),
-      m.maxProt, m.name);
+    const tail = m.clone();
+    tail.start = addr;
+    tail.memOff = m.memOff + (addr - m.start);
+    tail.fileOff = m.fileOff + (addr - m.start);
     m.end = addr;
     this.vmas.splice(i + 1, 0, tail);
+    this.addRef(tail.backing);
     this.lastHit = null;
   }
 
@@ -302,16 +367,16 @@ export class MM {
     if (newTop > TASK_SIZE || this.overlaps(oldTop, newTop)) return this.brk;
     const heap = this.brkStart < oldTop ? this.find(oldTop - 1) : null;
     const grow = newTop - oldTop;
-    if (this.heapMemOff < 0) {
+    if (this.heapBacking === null) {
       // Reserve room for the heap so it grows in place; untouched pages cost nothing.
-      this.heapReserve = 1 << 30;
-      this.heapMemOff = this.mf.alloc(this.heapReserve);
+      this.heapBacking = this.newBacking(1 << 30);
     }
-    const memOff = this.heapMemOff + (oldTop - this.brkStart);
-    if (oldTop - this.brkStart + grow > this.heapReserve) return this.brk;
+    const hb = this.heapBacking;
+    if (newTop - this.brkStart > hb.len) return this.brk;
+    const memOff = hb.off + (oldTop - this.brkStart);
     if (this.as.map(oldTop, grow, PROT_READ | PROT_WRITE, memOff) < 0) return this.brk;
-    if (heap !== null && heap.name === '[heap]' && heap.end === oldTop) heap.end = newTop;
-    else this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, MAP_PRIVATE, memOff, null, 0, 7, '[heap]'));
+    if (heap !== null && heap.name === '[heap]' && heap.end === oldTop && heap.backing === hb && !heap.cow) heap.end = newTop;
+    else this.insert(new Vma(hb, oldTop, newTop, PROT_READ | PROT_WRITE, MAP_PRIVATE, memOff, null, 0, 7, '[heap]'));
     this.lastHit = null;
     this.brk = addr;
     return this.brk;
@@ -342,10 +407,14 @@ export class MM {
     }
     const grow = newSize - oldSize;
     const tailFree = oldAddr + oldSize === m.end && m.end + grow <= TASK_SIZE && !this.overlaps(m.end, m.end + grow);
-    if (tailFree && !this.isHeapMemory(m) && this.mf.tryExtend(m.memOff, m.end - m.start, m.end - m.start + grow)) {
-      const extOff = m.memOff + (m.end - m.start);
+    const b = m.backing;
+    // In place: the VMA ends its backing, which nobody else maps, and the file space after it is free.
+    if (tailFree && b !== this.heapBacking && b.users === 1 && this.refs.get(b) === 1 && m.memOff + (m.end - m.start) === b.off + b.len &&
+      this.mf.tryExtend(b.off, b.len, b.len + grow)) {
+      const extOff = b.off + b.len;
+      b.len += grow;
       if (m.file !== null) this.fillFromFile(extOff, grow, m.file, m.fileOff + (m.end - m.start));
-      if (this.as.map(m.end, grow, m.prot, extOff) < 0) return -E.ENOMEM;
+      if (this.as.map(m.end, grow, m.hostProt, extOff) < 0) return -E.ENOMEM;
       m.end += grow;
       return oldAddr;
     }
@@ -357,12 +426,13 @@ export class MM {
 
   /** Moves [oldAddr, oldAddr+oldSize) of m to dest with newSize, copying its bytes. */
   private moveRange(m: Vma, oldAddr: number, oldSize: number, newSize: number, dest: number): number {
-    const memOff = this.mf.alloc(newSize);
+    const nb = this.newBacking(newSize);
+    const memOff = nb.off;
     const srcOff = m.memOff + (oldAddr - m.start);
-    this.mf.copy(memOff, srcOff, Math.min(oldSize, newSize));
+    this.mf.copyData(memOff, srcOff, Math.min(oldSize, newSize));
     const fileOff = m.fileOff + (oldAddr - m.start);
     if (m.file !== null && newSize > oldSize) this.fillFromFile(memOff + oldSize, newSize - oldSize, m.file, fileOff + oldSize);
-    const vma = new Vma(dest, dest + newSize, m.prot, m.flags, memOff, m.file, fileOff, m.maxProt, m.name === '[heap]' ? '' : m.name);
+    const vma = new Vma(nb, dest, dest + newSize, m.prot, m.flags, memOff, m.file, fileOff, m.maxProt, m.name === '[heap]' ? '' : m.name);
     if (this.as.map(dest, newSize, m.prot, memOff) < 0) {
       this.mf.release(memOff, newSize);
       return -E.ENOMEM;
@@ -389,6 +459,7 @@ export class MM {
       if (m.start > at) unmappedHole = true;
       const s = Math.max(m.start, addr), e = Math.min(m.end, end);
       if (advice === 4 /* MADV_DONTNEED */ && !m.shared) {
+        if (m.cow) this.breakCow(m);
         // Private pages are dropped: anonymous ones read back as zeroes, file ones as the file.
         this.mf.punch(m.memOff + (s - m.start), e - s);
         if (m.file !== null) this.fillFromFile(m.memOff + (s - m.start), e - s, m.file, m.fileOff + (s - m.start));
@@ -420,6 +491,7 @@ export class MM {
   translate(addr: number, len: number, write: boolean): number {
     const m = this.find(addr);
     if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0)) return -E.EFAULT;
+    if (write && m.cow) this.breakCow(m);
     const off = m.memOff + (addr - m.start);
     this.xChunk = this.mf.chunk(off);
     this.xOff = MemoryFile.chunkOffset(off);
@@ -494,6 +566,7 @@ export class MM {
     while (at < end) {
       const m = this.find(at);
       if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0)) return -E.EFAULT;
+      if (write && m.cow) this.breakCow(m);
       at = m.end;
     }
     return 0;
@@ -560,10 +633,109 @@ export class MM {
     return { size, data, stack };
   }
 
+  // ---- fork and copy-on-write ----------------------------------------------------------
+
+  /**
+   * A copy of this address space for fork, in as. Shared mappings share their pages;
+   * private ones become copy-on-write in both: host-mapped read-only until the first
+   * write, which copies the VMA's touched pages (breakCow).
+   */
+  fork(as: AddressSpace): MM {
+    const c = new MM(this.mf, as);
+    c.mmapBase = this.mmapBase;
+    c.brkStart = this.brkStart;
+    c.brk = this.brk;
+    c.argStart = this.argStart;
+    c.argEnd = this.argEnd;
+    c.envStart = this.envStart;
+    c.envEnd = this.envEnd;
+    c.auxv = this.auxv;
+    c.exePath = this.exePath;
+    for (const b of this.refs.keys()) b.users++;
+    if (this.heapBacking !== null) {
+      c.heapBacking = this.heapBacking;
+      if (!this.refs.has(this.heapBacking)) this.heapBacking.users++;
+    }
+    for (const m of this.vmas) {
+      if (!m.shared && (m.prot & PROT_WRITE) !== 0 && !m.cow) {
+        m.cow = true;
+        this.as.protect(m.start, m.end - m.start, m.hostProt);
+      } else if (!m.shared) {
+        m.cow = true; // read-only now, but mprotect may make it writable later
+      }
+      const v = m.clone();
+      c.vmas.push(v);
+      c.addRef(v.backing);
+      as.map(v.start, v.end - v.start, v.hostProt, v.memOff);
+    }
+    return c;
+  }
+
+  /**
+   * Gives m pages of its own. If nobody else maps its backing any more, the pages are
+   * already private and only the host protection changes; otherwise the touched pages
+   * of m's range are copied to a fresh backing (for the heap, a fresh reservation with
+   * the heap at the same offset, so brk keeps growing in place).
+   */
+  breakCow(m: Vma): void {
+    const b = m.backing;
+    m.cow = false;
+    if (b.users === 1) {
+      this.as.protect(m.start, m.end - m.start, m.prot);
+      return;
+    }
+    const len = m.end - m.start;
+    let nb: Backing;
+    let memOff: number;
+    if (b === this.heapBacking) {
+      nb = this.newBacking(b.len);
+      memOff = nb.off + (m.memOff - b.off);
+      this.heapBacking = nb; // the old reservation lives on while other [heap] VMAs map it
+    } else {
+      nb = this.newBacking(len);
+      memOff = nb.off;
+    }
+    this.mf.copyData(memOff, m.memOff, len);
+    m.backing = nb;
+    m.memOff = memOff;
+    this.addRef(nb);
+    this.dropRef(b);
+    this.as.map(m.start, len, m.prot, memOff);
+  }
+
+  /**
+   * A fault the sentry may resolve itself: a write to a copy-on-write page. Returns
+   * true when it did (the app just retries the instruction).
+   */
+  handleFault(addr: number, accessError: boolean): boolean {
+    const m = this.find(addr);
+    if (m === null || !accessError || !m.cow || (m.prot & PROT_WRITE) === 0) return false;
+    this.breakCow(m);
+    return true;
+  }
+
+  /** Thread groups using this address space (a vfork child borrows its parent's). */
+  private users = 1;
+
+  incUsers(): void {
+    this.users++;
+  }
+
+  sharedWithOthers(): boolean {
+    return this.users > 1;
+  }
+
+  /** Drops one user; the last one releases everything. */
+  decUsers(): void {
+    if (--this.users === 0) this.release();
+  }
+
   /** Unmaps everything and releases the address space (exit or exec). */
   release(): void {
-    for (const m of this.vmas) if (!this.isHeapMemory(m)) this.mf.release(m.memOff, m.end - m.start);
-    if (this.heapMemOff >= 0) this.mf.release(this.heapMemOff, this.heapReserve);
+    for (const b of this.refs.keys()) if (b !== this.heapBacking) this.releaseBacking(b);
+    if (this.heapBacking !== null) this.releaseBacking(this.heapBacking);
+    this.refs.clear();
+    this.heapBacking = null;
     this.vmas = [];
     this.lastHit = null;
     this.as.release();

@@ -2,7 +2,6 @@
 // private futex and a shared one on shared memory both find the same queue.
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { WaitQueue } from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { pair, readTimespec, scratch } from './util';
@@ -11,22 +10,13 @@ const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET =
 const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 const BITSET_ALL = -1;
 
-/** Queues by key; a queue is dropped when its last waiter leaves. */
-const queues = new Map<number, WaitQueue>();
-
-function queueFor(key: number): WaitQueue {
-  let q = queues.get(key);
-  if (q === undefined) {
-    q = new WaitQueue();
-    queues.set(key, q);
-  }
-  return q;
-}
 
 function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset: number, abs: boolean, realtime: boolean): number {
   if (t.restarting) {
-    // Woken by a FUTEX_WAKE, or the deadline passed.
+    // Woken by a FUTEX_WAKE, by the deadline, or by a signal.
     if (t.timedOut) return -E.ETIMEDOUT;
+    if (t.queueWoken) return 0;
+    if (t.interrupted()) return -E.ERESTARTSYS;
     return 0;
   }
   if (bitset === 0) return -E.EINVAL;
@@ -42,18 +32,14 @@ function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset:
   if (t.mm.copyIn(uaddr, scratch, 0, 4) < 0) return -E.EFAULT;
   if (scratch.readUInt32LE(0) !== val >>> 0) return -E.EAGAIN;
   if (deadline >= 0 && deadline <= t.kernel.clock.monoNow()) return -E.ETIMEDOUT;
-  return t.block(queueFor(key), bitset, deadline);
+  return t.block(t.kernel.futexes.queueFor(key), bitset, deadline);
 }
 
 function futexWake(t: Task, uaddr: number, n: number, bitset: number): number {
   if (bitset === 0) return -E.EINVAL;
   const key = t.mm.physAddr(uaddr);
   if (key < 0) return key;
-  const q = queues.get(key);
-  if (q === undefined) return 0;
-  const woken = q.notifyN(n <= 0 ? 0 : n, bitset);
-  if (q.empty) queues.delete(key);
-  return woken;
+  return t.kernel.futexes.wake(key, n <= 0 ? 0 : n, bitset);
 }
 
 function futex(t: Task, uaddr: number, op: number, val: number, timeout: number, _uaddr2: number, val3: number): number {

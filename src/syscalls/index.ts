@@ -1,16 +1,18 @@
 // Builds the syscall table from the family files (one family per file).
 import { SyscallTable } from './table';
+import * as clone from './clone';
 import * as futex from './futex';
 import * as mm from './mm';
 import * as process from './process';
 import * as signal from './signal';
 import * as sys from './sys';
 import * as time from './time';
+import * as wait from './wait';
 
 export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [mm, process, signal, time, futex, sys]) family.register(t);
+  for (const family of [mm, process, clone, wait, signal, time, futex, sys]) family.register(t);
   return t;
 }

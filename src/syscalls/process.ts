@@ -241,8 +241,13 @@ function doExecve(t: Task, path: string, argvAddr: number, envpAddr: number): nu
   t.tg.mm = img.mm;
   t.kernel.replaceContext(t, img.ctx);
   img.mm.exePath = img.exePath;
-  old.release();
-  void oldCtx;
+  // A vfork child borrowed its parent's address space: give it back, wake the parent.
+  if (old.sharedWithOthers()) oldCtx.release();
+  old.decUsers();
+  if (t.tg.vforkDone !== null) {
+    t.tg.vforkDone.notify(-1);
+    t.tg.vforkDone = null;
+  }
   t.fdTable.closeOnExec();
   for (const a of t.tg.sighand.actions) if (a.handler !== 1) { a.handler = 0; a.flags = 0; a.restorer = 0; a.maskLo = a.maskHi = 0; }
   t.signals.altSp = 0;

@@ -1,8 +1,13 @@
 // Signal state: dispositions, masks and the alternate stack, kept exactly as Linux
 // keeps them so that they read back as written. Delivery is built on these.
 import * as E from '../abi/errno';
-import { NSIG, SIGKILL, SIGSTOP } from '../kernel/signals';
+import { CAP_KILL } from '../auth/creds';
+import { encodeSiginfo, sendToGroup, sendToTask, sigreturn } from '../kernel/delivery';
+import { NO_RETURN } from '../kernel/results';
+import { NSIG, SIGKILL, SIGSEGV, SIGSTOP, SI_TKILL, SI_USER, SigInfo, sigMaskHas } from '../kernel/signals';
 import type { Task } from '../kernel/task';
+import type { ThreadGroup } from '../kernel/threadgroup';
+import { pair, readTimespec } from './util';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
@@ -12,6 +17,7 @@ const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
 /** SIGKILL and SIGSTOP can never be blocked. */
 const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+void sigMaskHas;
 
 function rtSigaction(t: Task, sig: number, act: number, oact: number, sigsetsize: number): number {
   sig |= 0;
@@ -45,6 +51,11 @@ function rtSigaction(t: Task, sig: number, act: number, oact: number, sigsetsize
     a.restorer = nr;
     a.maskLo = nlo;
     a.maskHi = nhi;
+    // POSIX: making a pending signal ignored discards it.
+    if (t.tg.sighand.ignores(sig)) {
+      t.tg.sharedPending.clear(sig);
+      for (const x of t.tg.tasks) x.signals.pending.clear(sig);
+    }
   }
   return 0;
 }
@@ -82,8 +93,9 @@ function rtSigprocmask(t: Task, how: number, set: number, oset: number, sigsetsi
 function rtSigpending(t: Task, set: number, sigsetsize: number): number {
   if (sigsetsize > 8) return -E.EINVAL;
   const s = t.signals;
-  scratch.writeInt32LE(s.pendingLo & s.maskLo, 0);
-  scratch.writeInt32LE(s.pendingHi & s.maskHi, 4);
+  const g = t.tg.sharedPending;
+  scratch.writeInt32LE((s.pendingLo | g.lo) & s.maskLo, 0);
+  scratch.writeInt32LE((s.pendingHi | g.hi) & s.maskHi, 4);
   return t.mm.copyOut(set, scratch, 0, sigsetsize);
 }
 
@@ -121,10 +133,187 @@ function sigaltstack(t: Task, ss: number, oss: number): number {
   return 0;
 }
 
+// ---- sending -----------------------------------------------------------------------------
+
+/** May t signal the process tg? (CAP_KILL, or matching real/effective and real/saved uids.) */
+function maySignal(t: Task, tg: ThreadGroup): boolean {
+  const c = t.creds;
+  if (c.hasCap(CAP_KILL)) return true;
+  const l = tg.leader ?? tg.tasks[0];
+  if (l === undefined) return true;
+  const o = l.creds;
+  return c.euid === o.uid || c.euid === o.suid || c.uid === o.uid || c.uid === o.suid;
+}
+
+function killOne(t: Task, tg: ThreadGroup, sig: number, info: SigInfo | null): number {
+  if (!maySignal(t, tg)) return -E.EPERM;
+  if (sig === 0 || tg.exitStatus >= 0) return 0;
+  sendToGroup(t.kernel, tg, info ?? new SigInfo(sig, SI_USER, t.tgid, t.creds.uid));
+  return 0;
+}
+
+function kill(t: Task, pid: number, sig: number): number {
+  pid |= 0;
+  sig |= 0;
+  if (sig < 0 || sig > NSIG) return -E.EINVAL;
+  const k = t.kernel;
+  if (pid > 0) {
+    const target = k.threadGroups.get(pid) ?? k.tasks.get(pid)?.tg;
+    if (target === undefined) return -E.ESRCH;
+    return killOne(t, target, sig, null);
+  }
+  if (pid === -2147483648) return -E.ESRCH;
+  let found = 0, delivered = 0, lastErr = 0;
+  for (const tg of [...k.threadGroups.values()]) {
+    if (tg.exitStatus >= 0) continue;
+    if (pid === -1) {
+      if (tg === k.init || tg === t.tg) continue;
+    } else if (tg.pgid !== (pid === 0 ? t.tg.pgid : -pid)) continue;
+    found++;
+    const r = killOne(t, tg, sig, null);
+    if (r === 0) delivered++;
+    else lastErr = r;
+  }
+  if (found === 0) return -E.ESRCH;
+  return delivered > 0 ? 0 : lastErr;
+}
+
+function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
+  tgid |= 0;
+  tid |= 0;
+  sig |= 0;
+  if (sig < 0 || sig > NSIG || tid <= 0 || (tgid <= 0 && tgid !== -1)) return -E.EINVAL;
+  const target = t.kernel.tasks.get(tid);
+  if (target === undefined || (tgid !== -1 && target.tgid !== tgid)) return -E.ESRCH;
+  if (!maySignal(t, target.tg)) return -E.EPERM;
+  if (sig === 0) return 0;
+  sendToTask(t.kernel, target, new SigInfo(sig, SI_TKILL, t.tgid, t.creds.uid));
+  return 0;
+}
+
+const tkill = (t: Task, tid: number, sig: number) => tgkill(t, -1, tid, sig);
+
+/** Reads a user siginfo for sigqueue; it may not pretend to come from the kernel. */
+function userSiginfo(t: Task, sig: number, addr: number, targetPid: number): SigInfo | number {
+  if (t.mm.copyIn(addr, scratch, 0, 128) < 0) return -E.EFAULT;
+  const code = scratch.readInt32LE(8);
+  if ((code >= 0 || code === SI_TKILL) && targetPid !== t.tgid) return -E.EPERM;
+  const value = scratch.readInt32LE(28) * 4294967296 + scratch.readUInt32LE(24);
+  return new SigInfo(sig, code, scratch.readInt32LE(16), scratch.readUInt32LE(20), 0, value);
+}
+
+function rtSigqueueinfo(t: Task, tgid: number, sig: number, uinfo: number): number {
+  tgid |= 0;
+  sig |= 0;
+  if (sig < 0 || sig > NSIG) return -E.EINVAL;
+  const tg = t.kernel.threadGroups.get(tgid);
+  if (tg === undefined) return -E.ESRCH;
+  const info = userSiginfo(t, sig, uinfo, tgid);
+  if (typeof info === 'number') return info;
+  return killOne(t, tg, sig, info);
+}
+
+function rtTgsigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: number): number {
+  tgid |= 0;
+  tid |= 0;
+  sig |= 0;
+  if (sig < 0 || sig > NSIG || tgid <= 0 || tid <= 0) return -E.EINVAL;
+  const target = t.kernel.tasks.get(tid);
+  if (target === undefined || target.tgid !== tgid) return -E.ESRCH;
+  const info = userSiginfo(t, sig, uinfo, tgid);
+  if (typeof info === 'number') return info;
+  if (!maySignal(t, target.tg)) return -E.EPERM;
+  if (sig !== 0) sendToTask(t.kernel, target, info);
+  return 0;
+}
+
+// ---- waiting for and returning from signals ---------------------------------------------------
+
+function rtSigreturn(t: Task): number {
+  if (!sigreturn(t)) {
+    // A frame the handler corrupted: Linux kills with SIGSEGV.
+    t.kernel.exitGroup(t.tg, 128 + SIGSEGV, SIGSEGV);
+    return NO_RETURN;
+  }
+  return NO_RETURN;
+}
+
+function pause(t: Task): number {
+  if (t.restarting && t.interrupted()) return -E.ERESTARTNOHAND;
+  return t.sleepUntil(-1);
+}
+
+function rtSigsuspend(t: Task, mask: number, size: number): number {
+  const s = t.signals;
+  if (!t.restarting) {
+    if (size !== 8) return -E.EINVAL;
+    if (t.mm.copyIn(mask, scratch, 0, 8) < 0) return -E.EFAULT;
+    s.savedMaskLo = s.maskLo;
+    s.savedMaskHi = s.maskHi;
+    s.hasSavedMask = true;
+    s.maskLo = scratch.readInt32LE(0) & ~UNBLOCKABLE_LO;
+    s.maskHi = scratch.readInt32LE(4);
+  }
+  if (t.interrupted()) return -E.ERESTARTNOHAND;
+  return t.sleepUntil(-1);
+}
+
+function rtSigtimedwait(t: Task, set: number, info: number, timeout: number, sigsetsize: number): number {
+  if (!t.restarting) {
+    if (sigsetsize !== 8) return -E.EINVAL;
+    if (t.mm.copyIn(set, scratch, 0, 8) < 0) return -E.EFAULT;
+    t.sigwaitLo = scratch.readInt32LE(0) & ~UNBLOCKABLE_LO;
+    t.sigwaitHi = scratch.readInt32LE(4);
+    t.sysDeadline = -1;
+    if (timeout !== 0) {
+      const r = readTimespec(t, timeout);
+      if (r < 0) return r;
+      t.sysDeadline = t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1];
+    }
+  }
+  // A waited-for signal, from the thread's queue first, then the process's.
+  const wantLo = t.sigwaitLo, wantHi = t.sigwaitHi;
+  for (const q of [t.signals.pending, t.tg.sharedPending]) {
+    const sig = q.next(~wantLo, ~wantHi);
+    if (sig !== 0) {
+      const si = q.take(sig) as SigInfo;
+      t.sigwaitLo = t.sigwaitHi = 0;
+      if (info !== 0) {
+        encodeSiginfo(scratch, 0, si);
+        if (t.mm.copyOut(info, scratch, 0, 128) < 0) return -E.EFAULT;
+      }
+      return sig;
+    }
+  }
+  if (t.restarting && t.timedOut) {
+    t.sigwaitLo = t.sigwaitHi = 0;
+    return -E.EAGAIN;
+  }
+  if (t.interrupted()) {
+    t.sigwaitLo = t.sigwaitHi = 0;
+    return -E.EINTR;
+  }
+  if (t.sysDeadline >= 0 && t.sysDeadline <= t.kernel.clock.monoNow()) {
+    t.sigwaitLo = t.sigwaitHi = 0;
+    return -E.EAGAIN;
+  }
+  return t.sleepUntil(t.sysDeadline);
+}
+
 export function register(tbl: SyscallTable): void {
   const note = 'dispositions and masks are kept exactly; delivering signals to handlers is not implemented yet';
-  tbl.def(NR.rt_sigaction, rtSigaction, 'partial', note);
+  void note;
+  tbl.def(NR.rt_sigaction, rtSigaction);
   tbl.def(NR.rt_sigprocmask, rtSigprocmask);
+  tbl.def(NR.kill, kill);
+  tbl.def(NR.tkill, tkill);
+  tbl.def(NR.tgkill, tgkill);
+  tbl.def(NR.rt_sigqueueinfo, rtSigqueueinfo);
+  tbl.def(NR.rt_tgsigqueueinfo, rtTgsigqueueinfo);
+  tbl.def(NR.rt_sigreturn, rtSigreturn);
+  tbl.def(NR.pause, pause);
+  tbl.def(NR.rt_sigsuspend, rtSigsuspend);
+  tbl.def(NR.rt_sigtimedwait, rtSigtimedwait);
   tbl.def(NR.rt_sigpending, rtSigpending);
   tbl.def(NR.sigaltstack, sigaltstack);
 }

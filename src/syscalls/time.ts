@@ -6,6 +6,7 @@ import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/time';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { pair, readTimespec, writeTimePair, writeU64 } from './util';
+import { BLOCKED } from './types';
 
 function clockGettime(t: Task, clockid: number, tp: number): number {
   const c = t.kernel.clock;
@@ -49,8 +50,27 @@ function sleep(t: Task, deadlineMono: number, rem: number): number {
     t.sysDeadline = -1;
     return 0;
   }
-  void rem;
+  if (t.restarting && t.interrupted()) {
+    // Interrupted: report the time left; without a handler the sleep goes on through
+    // restart_syscall (the deadline stays in the task's restart block).
+    if (rem !== 0) writeTimePair(t, rem, Math.floor(left / 1e9), Math.floor(left % 1e9));
+    t.restartBlock = RESTART_SLEEP;
+    return -E.ERESTART_RESTARTBLOCK;
+  }
   return t.sleepUntil(t.sysDeadline);
+}
+
+const RESTART_SLEEP = 1;
+
+/** restart_syscall: continues a call that ERESTART_RESTARTBLOCK interrupted. */
+function restartSyscall(t: Task): number {
+  if (t.restartBlock === RESTART_SLEEP) {
+    if (!t.restarting) t.restarting = true; // keep sleep() from resetting the deadline
+    const r = sleep(t, t.sysDeadline, 0);
+    if (r !== BLOCKED) t.restartBlock = 0;
+    return r;
+  }
+  return -E.EINTR;
 }
 
 function nanosleep(t: Task, req: number, rem: number): number {
@@ -83,5 +103,6 @@ export function register(tbl: SyscallTable): void {
   tbl.def(NR.time, time);
   tbl.def(NR.nanosleep, nanosleep);
   tbl.def(NR.clock_nanosleep, clockNanosleep);
+  tbl.def(NR.restart_syscall, restartSyscall);
   void CLOCK_MONOTONIC;
 }

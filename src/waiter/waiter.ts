@@ -50,6 +50,21 @@ export class WaitQueue {
     for (const x of snapshot) if ((x.mask & events) !== 0) x.w.notify(events);
   }
 
+  /**
+   * Moves up to n waiters to another queue without waking them (FUTEX_REQUEUE). The
+   * moved waiters must learn their new queue: they implement Requeueable.
+   */
+  moveTo(other: WaitQueue, n: number): number {
+    let moved = 0;
+    while (moved < n && this.entries.length > 0) {
+      const e = this.entries.shift() as Entry;
+      other.entries.push(e);
+      (e.w as Waiter & { requeued?: (q: WaitQueue) => void }).requeued?.(other);
+      moved++;
+    }
+    return moved;
+  }
+
   /** Wakes at most n waiters (futex-style), returns how many were woken. */
   notifyN(n: number, events: number): number {
     let woken = 0;

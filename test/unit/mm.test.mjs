@@ -144,3 +144,50 @@ test('private file mappings copy the file and zero past its end', () => {
   assert.equal(b[10], 0);
   assert.match(mm.mapsText(), /r--p 00000000 00:00 1 +\/f/);
 });
+
+test('fork shares private memory copy-on-write and shared memory for real', () => {
+  const { mm: parent, as: pas } = fresh();
+  const a = parent.mmap(0x80000000, 2 * P, 3, ANON | MAP_FIXED, null, 0);
+  const s = parent.mmap(0x80010000, P, 3, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+  parent.initBrk(0x90000000);
+  parent.sysBrk(0x90000000 + 2 * P);
+  parent.copyOut(a, Buffer.from('A'), 0, 1);
+  parent.copyOut(0x90000000, Buffer.from('H'), 0, 1);
+  const cas = new FakeAS();
+  const child = parent.fork(cas);
+  // both host-map the private pages read-only until a write
+  assert.equal(pas.pages.get(a).prot, 1);
+  assert.equal(cas.pages.get(a).prot, 1);
+  assert.equal(cas.pages.get(s).prot, 3);
+  const b = Buffer.alloc(1);
+  child.copyIn(a, b, 0, 1);
+  assert.equal(b.toString(), 'A');
+  // a write in the child copies; the parent keeps its byte
+  child.copyOut(a, Buffer.from('B'), 0, 1);
+  assert.equal(cas.pages.get(a).prot, 3);
+  parent.copyIn(a, b, 0, 1);
+  assert.equal(b.toString(), 'A');
+  child.copyIn(a, b, 0, 1);
+  assert.equal(b.toString(), 'B');
+  // the fault path: a write fault on the parent's read-only COW page is resolved
+  assert.equal(parent.handleFault(a + P, true), true);
+  assert.equal(pas.pages.get(a).prot, 3);
+  assert.equal(parent.handleFault(0x1000, true), false);
+  // shared memory is shared
+  child.copyOut(s, Buffer.from('S'), 0, 1);
+  parent.copyIn(s, b, 0, 1);
+  assert.equal(b.toString(), 'S');
+  // the heap: copied on write, and still grows in place in the child
+  child.copyOut(0x90000000, Buffer.from('h'), 0, 1);
+  parent.copyIn(0x90000000, b, 0, 1);
+  assert.equal(b.toString(), 'H');
+  assert.equal(child.sysBrk(0x90000000 + 5 * P), 0x90000000 + 5 * P);
+  child.copyIn(0x90000000, b, 0, 1);
+  assert.equal(b.toString(), 'h');
+  assertMirrors(child, { pages: new Map([...cas.pages].map(([k, v]) => [k, { prot: child.find(k).cow ? v.prot | 2 : v.prot, off: v.off }])) });
+  // releasing both gives every byte back
+  const before = mf.allocated;
+  child.release();
+  parent.release();
+  assert.ok(mf.allocated < before);
+});
