@@ -133,6 +133,22 @@ static napi_value PinToCpu(napi_env env, napi_callback_info info) {
   return num(env, cpu);
 }
 
+// setAffinity(tid, cpu) -> 0 / -errno: one CPU, or all online CPUs when cpu < 0.
+static napi_value SetAffinity(napi_env env, napi_callback_info info) {
+  TSV_ARGS(2);
+  int tid = static_cast<int>(argInt(env, args[0]));
+  int cpu = static_cast<int>(argInt(env, args[1]));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpu >= 0) {
+    CPU_SET(cpu, &set);
+  } else {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long i = 0; i < n && i < CPU_SETSIZE; i++) CPU_SET(i, &set);
+  }
+  return sysret(env, sched_setaffinity(tid, sizeof(set), &set));
+}
+
 // ---- the wait primitive ----------------------------------------------------------
 //
 // Two modes. While only app threads can produce the next event, the sentry blocks in
@@ -273,6 +289,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   registerFn(env, exports, "monoNow", MonoNow);
   registerFn(env, exports, "getRandom", GetRandom);
   registerFn(env, exports, "pinToCpu", PinToCpu);
+  registerFn(env, exports, "setAffinity", SetAffinity);
   registerFn(env, exports, "epollCtl", EpollCtl);
   registerFn(env, exports, "waitEvent", WaitEvent);
   initPtrace(env, exports);

@@ -19,6 +19,7 @@ import { BlockKind, Task, TaskState } from './task';
 import type { ThreadGroup } from './threadgroup';
 import { Clock } from './time';
 import { Futexes } from './futex';
+import type { IntervalTimer } from './timers';
 import type { ExecFile } from '../loader/loader';
 import type { CpuInfo } from './exec';
 
@@ -54,9 +55,14 @@ export interface KernelOptions {
   vfs: KernelVfs;
 }
 
+/** Something the kernel's timer queue calls back at a CLOCK_MONOTONIC deadline. */
+export interface TimerTarget {
+  fire(k: Kernel, now: number): void;
+}
+
 interface Timer {
   deadline: number;
-  task: Task;
+  target: TimerTarget;
 }
 
 export class Kernel {
@@ -81,6 +87,20 @@ export class Kernel {
   readonly threadGroups = new Map<number, ThreadGroup>();
   private nextTid = 1;
   readonly futexes = new Futexes();
+  /** Armed CPU-time timers, checked by cpuTick every 10 ms while any exist. */
+  readonly cpuTimers = new Set<IntervalTimer>();
+  private readonly cpuTick: TimerTarget = {
+    fire: (k: Kernel, now: number): void => {
+      for (const t of [...k.cpuTimers]) if (t.expiry >= 0 && t.now(k) >= t.expiry) t.fire(k, now);
+      if (k.cpuTimers.size > 0) k.addTimer(k.cpuTick, now + 10e6);
+    },
+  };
+
+  armCpuTimer(t: IntervalTimer): void {
+    const first = this.cpuTimers.size === 0;
+    this.cpuTimers.add(t);
+    if (first) this.addTimer(this.cpuTick, this.clock.monoNow() + 10e6);
+  }
   /** The sandbox's process limit (OCI pids.limit); clone fails with EAGAIN beyond it. */
   maxTasks = 32768;
   /** The container's init; its exit ends the sandbox. */
@@ -296,7 +316,7 @@ export class Kernel {
   park(t: Task, deadlineNs: number): void {
     t.state = TaskState.Blocked;
     t.blockDeadline = deadlineNs;
-    if (deadlineNs >= 0) this.addTimer(t, deadlineNs);
+    if (deadlineNs >= 0) this.addTimer(t.timeoutTarget, deadlineNs);
   }
 
   /** Wakes a blocked task: its syscall runs again from the run queue. */
@@ -316,7 +336,7 @@ export class Kernel {
     }
     if (t.blockKind === BlockKind.HostFd) this.unwatchHostFd(t);
     if (t.blockDeadline >= 0) {
-      this.removeTimer(t);
+      this.removeTimer(t.timeoutTarget);
       t.blockDeadline = -1;
     }
     t.blockKind = BlockKind.None;
@@ -331,24 +351,25 @@ export class Kernel {
     }
   }
 
-  private addTimer(t: Task, deadline: number): void {
+  /** Arms target at deadline (CLOCK_MONOTONIC ns). A target is in the queue at most once. */
+  addTimer(target: TimerTarget, deadline: number): void {
+    this.removeTimer(target);
     const timers = this.timers;
     let i = timers.length;
     while (i > 0 && timers[i - 1].deadline > deadline) i--;
-    timers.splice(i, 0, { deadline, task: t });
+    timers.splice(i, 0, { deadline, target });
   }
 
-  private removeTimer(t: Task): void {
-    const i = this.timers.findIndex((x) => x.task === t);
+  removeTimer(target: TimerTarget): void {
+    const i = this.timers.findIndex((x) => x.target === target);
     if (i >= 0) this.timers.splice(i, 1);
   }
 
   private fireTimers(): void {
     const now = this.clock.monoNow();
     while (this.timers.length > 0 && this.timers[0].deadline <= now) {
-      const { task } = this.timers.shift() as Timer;
-      task.blockDeadline = -1;
-      this.wake(task, true);
+      const { target } = this.timers.shift() as Timer;
+      target.fire(this, now);
     }
   }
 
@@ -504,6 +525,7 @@ export class Kernel {
     if (t.state === TaskState.Blocked || t.state === TaskState.Runnable) this.unblock(t);
     if (wasRunning) this.running--;
     t.state = TaskState.Dead;
+    this.futexes.exitRobustList(t);
     if (t.tg.tasks.length > 1 || t.mm.sharedWithOthers()) this.futexes.clearChildTid(t);
     this.exitHooks?.taskExit(t);
     this.tasks.delete(t.tid);
@@ -532,6 +554,12 @@ export class Kernel {
   private groupDone(tg: ThreadGroup, code: number, signo: number): void {
     tg.exitStatus = signo !== 0 ? signo : (code & 0xff) << 8;
     tg.groupExiting = true;
+    for (const timer of [...tg.itimers, ...tg.posixTimers.values()]) {
+      if (timer === undefined) continue;
+      this.removeTimer(timer);
+      this.cpuTimers.delete(timer);
+    }
+    tg.utimeNs = tg.cpuBaseNs + tg.mm.as.cpuTimeNs();
     this.exitHooks?.groupExit(tg);
     tg.mm.decUsers();
     if (tg.vforkDone !== null) {

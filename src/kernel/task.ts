@@ -55,6 +55,8 @@ export class Task implements VfsTask, Waiter {
   stoppedSyscall = -1;
   /** A platform interrupt was requested and has not arrived yet. */
   interruptPending = false;
+  /** Scheduling policy and static priority, as sched_setscheduler set them. */
+  readonly sched = { policy: 0, priority: 0 };
   /** What restart_syscall continues (see syscalls/time.ts); 0 = nothing. */
   restartBlock = 0;
   /** The child a vfork parent waits for. */
@@ -71,6 +73,15 @@ export class Task implements VfsTask, Waiter {
   /** Thread name (comm), at most 15 bytes. */
   comm: string;
   readonly signals = new SignalState();
+
+  /** The timer-queue entry that ends a timed block (see Kernel.park). */
+  readonly timeoutTarget = {
+    task: this as Task,
+    fire(k: Kernel): void {
+      this.task.blockDeadline = -1;
+      k.wake(this.task, true);
+    },
+  };
 
   constructor(
     readonly kernel: Kernel,

@@ -3,6 +3,7 @@
 import type { MM } from '../mm/mm';
 import { WaitQueue } from '../waiter/waiter';
 import { PendingSet, SigHandlers } from './signals';
+import type { IntervalTimer } from './timers';
 import type { Task } from './task';
 
 export const RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_RSS = 5,
@@ -57,6 +58,10 @@ export class ThreadGroup {
   continuedUnreported = false;
   /** Signal sent to the parent when this process exits (SIGCHLD, or clone's choice; 0 = none). */
   exitSignal = 17;
+  /** Set by a successful execve (setpgid on such a child fails with EACCES). */
+  didExec = false;
+  /** The session's controlling terminal, as the file system layer represents it. */
+  ctty: unknown = null;
   /** The thread that created this process (for wait's __WNOTHREAD). */
   creatorTid = 0;
   /** Woken when a child changes state (exits, stops, continues). */
@@ -71,6 +76,14 @@ export class ThreadGroup {
   cstimeNs = 0;
   /** Start time (CLOCK_MONOTONIC ns) for /proc/pid/stat. */
   startMono = 0;
+  /** Nice value (-20..19). */
+  nice = 0;
+  /** CPU time of address spaces this process used before its last execve, in ns. */
+  cpuBaseNs = 0;
+  /** setitimer's timers (real, virtual, prof) and the POSIX timers by id. */
+  readonly itimers: IntervalTimer[] = [];
+  readonly posixTimers = new Map<number, IntervalTimer>();
+  nextTimerId = 0;
   pgid: number;
   sid: number;
   /** argv after `#!` expansion, as the last execve set it. */

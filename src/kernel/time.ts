@@ -22,8 +22,8 @@ export class Clock {
   }
 
   /**
-   * Reads a clock into this.ts. Returns 0 or -EINVAL for an unknown clock. CPU-time
-   * clocks read the sentry's own thread clock for now (see COMPATIBILITY: partial).
+   * Reads a wall clock into this.ts. Returns 0 or -EINVAL for an unknown clock. (The
+   * CPU-time clocks are per task: syscalls/time.ts reads them from the platform.)
    */
   read(clockid: number): number {
     let id: number;

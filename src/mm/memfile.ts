@@ -24,6 +24,8 @@ export class OutOfMemory extends Error {}
 export class MemoryFile {
   readonly fd: number;
   private readonly chunks: (Buffer | undefined)[] = [];
+  /** Int32 views of the chunks, for atomic operations on futex words. */
+  private readonly words: (Int32Array | undefined)[] = [];
   private readonly free: Range[] = [];
   private top = 0;
   /** Bytes currently allocated (for /proc/meminfo and limits). */
@@ -46,6 +48,22 @@ export class MemoryFile {
       this.chunks[idx] = c;
     }
     return c;
+  }
+
+  /**
+   * The Int32Array over the chunk holding off (4-byte aligned), for Atomics: V8 turns
+   * them into locked instructions, atomic against app threads touching the same page.
+   * The word's index is chunkOffset(off) / 4.
+   */
+  words32(off: number): Int32Array {
+    const idx = Math.floor(off / CHUNK);
+    let w = this.words[idx];
+    if (w === undefined) {
+      const c = this.chunk(off);
+      w = new Int32Array(c.buffer, c.byteOffset, c.length >> 2);
+      this.words[idx] = w;
+    }
+    return w;
   }
 
   /** Allocates len bytes (a multiple of the page size). */

@@ -14,6 +14,8 @@ export interface NativeAddon {
   monoNow(): number;
   getRandom(buf: Uint8Array, off: number, len: number): number;
   pinToCpu(cpu: number): number;
+  /** setAffinity(tid, cpu): one CPU, or every CPU when cpu < 0. */
+  setAffinity(tid: number, cpu: number): number;
   // the wait primitive
   epollCtl(op: number, fd: number, events: number, token: number): number;
   waitEvent(out: Int32Array, timeoutNs: number, mixed: number): number;

@@ -44,6 +44,10 @@ export interface Context {
   loadRegs(): number;
   /** Kick the thread out of app code (asynchronous signal delivery). */
   interrupt(): void;
+  /** CPU time the thread has used running app code, in ns. */
+  cpuTimeNs(): number;
+  /** Lets the thread run on any CPU (true) or keeps it beside the sentry (false). */
+  setParallel(on: boolean): void;
   release(): void;
 }
 
@@ -53,6 +57,8 @@ export interface AddressSpace {
   unmap(addr: number, len: number): number;
   protect(addr: number, len: number, prot: number): number;
   newContext(): Context;
+  /** CPU time of every thread that ran in this address space, in ns. */
+  cpuTimeNs(): number;
   release(): void;
 }
 

@@ -16,6 +16,11 @@ const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
 
 export class PtraceError extends Error {}
 
+const clockBuf = new Float64Array(2);
+function cpuClock(id: number): number {
+  return native.clockGettime(id, clockBuf) === 0 ? clockBuf[0] * 1e9 + clockBuf[1] : 0;
+}
+
 class PtraceContext implements Context {
   readonly regBytes = new Uint8Array(REGS_SIZE);
   readonly regs = new Int32Array(this.regBytes.buffer);
@@ -37,6 +42,13 @@ class PtraceContext implements Context {
   interrupt(): void {
     native.tgkill(this.as.pid, this.tid, SIGSTOP);
   }
+  cpuTimeNs(): number {
+    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the kernel's own account of the thread.
+    return cpuClock(((~this.tid) << 3) | 6);
+  }
+  setParallel(on: boolean): void {
+    native.setAffinity(this.tid, on ? -1 : this.as.platform.cpu);
+  }
   release(): void {
     native.unregisterRegs(this.tid);
     // Make the stub thread leave on its own: SIGKILL would take its whole process.
@@ -56,6 +68,9 @@ class PtraceAddressSpace implements AddressSpace {
   }
   protect(addr: number, len: number, prot: number): number {
     return this.platform.inject(this.pid, SYS_mprotect, addr, len, prot, 0, 0, 0);
+  }
+  cpuTimeNs(): number {
+    return cpuClock(((~this.pid) << 3) | 2); // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
   }
   newContext(): Context {
     const tid = this.platform.injectChecked(this.pid, SYS_clone, CLONE_THREAD_FLAGS, 0, 0, 0, 0, 0, false);

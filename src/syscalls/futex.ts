@@ -1,36 +1,55 @@
-// futex: WAIT/WAKE and their bitset forms. Keys are memory-file offsets, so a
-// private futex and a shared one on shared memory both find the same queue.
+// futex(2): WAIT/WAKE and their bitset forms, REQUEUE/CMP_REQUEUE, WAKE_OP, and the
+// priority-inheritance lock operations (without priority inheritance: the host
+// schedules app threads). Keys are memory-file offsets (see kernel/futex.ts).
 import * as E from '../abi/errno';
+import { FUTEX_BITSET_ALL } from '../kernel/futex';
 import type { Task } from '../kernel/task';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { pair, readTimespec, scratch } from './util';
+import { pair, readTimespec } from './util';
 
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5, FUTEX_LOCK_PI = 6,
+  FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_LOCK_PI2 = 13;
 const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
-const BITSET_ALL = -1;
+export const FUTEX_WAITERS = 0x80000000 | 0, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
 
+/**
+ * The futex word at uaddr as an atomic cell: sets `words`/`index` or returns -EFAULT.
+ * Writing needs a writable mapping (the kernel's get_user/cmpxchg rules).
+ */
+let words: Int32Array = new Int32Array(0);
+let index = 0;
+function word(t: Task, uaddr: number, write: boolean): number {
+  if (t.mm.checkRange(uaddr, 4, write) < 0) return -E.EFAULT;
+  const off = t.mm.physAddr(uaddr);
+  if (off < 0) return off;
+  words = t.kernel.memfile.words32(off);
+  index = (off % (1 << 30)) >> 2;
+  return off;
+}
+
+function deadlineFrom(t: Task, timeout: number, abs: boolean, realtime: boolean): number {
+  if (timeout === 0) return -1;
+  const r = readTimespec(t, timeout);
+  if (r < 0) return r;
+  const clock = t.kernel.clock;
+  return abs ? clock.toMonoDeadline(realtime ? 0 : 1, pair[0], pair[1]) : clock.monoNow() + pair[0] * 1e9 + pair[1];
+}
 
 function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset: number, abs: boolean, realtime: boolean): number {
   if (t.restarting) {
     // Woken by a FUTEX_WAKE, by the deadline, or by a signal.
-    if (t.timedOut) return -E.ETIMEDOUT;
     if (t.queueWoken) return 0;
+    if (t.timedOut) return -E.ETIMEDOUT;
     if (t.interrupted()) return -E.ERESTARTSYS;
     return 0;
   }
   if (bitset === 0) return -E.EINVAL;
-  const key = t.mm.physAddr(uaddr);
+  const deadline = deadlineFrom(t, timeout, abs, realtime);
+  if (deadline < -1) return deadline;
+  const key = word(t, uaddr, false);
   if (key < 0) return key;
-  let deadline = -1;
-  if (timeout !== 0) {
-    const r = readTimespec(t, timeout);
-    if (r < 0) return r;
-    const clock = t.kernel.clock;
-    deadline = abs ? clock.toMonoDeadline(realtime ? 0 : 1, pair[0], pair[1]) : clock.monoNow() + pair[0] * 1e9 + pair[1];
-  }
-  if (t.mm.copyIn(uaddr, scratch, 0, 4) < 0) return -E.EFAULT;
-  if (scratch.readUInt32LE(0) !== val >>> 0) return -E.EAGAIN;
+  if (Atomics.load(words, index) !== (val | 0)) return -E.EAGAIN;
   if (deadline >= 0 && deadline <= t.kernel.clock.monoNow()) return -E.ETIMEDOUT;
   return t.block(t.kernel.futexes.queueFor(key), bitset, deadline);
 }
@@ -42,31 +61,137 @@ function futexWake(t: Task, uaddr: number, n: number, bitset: number): number {
   return t.kernel.futexes.wake(key, n <= 0 ? 0 : n, bitset);
 }
 
-function futex(t: Task, uaddr: number, op: number, val: number, timeout: number, _uaddr2: number, val3: number): number {
+function futexRequeue(t: Task, uaddr: number, nWake: number, nRequeue: number, uaddr2: number, cmp: boolean, val3: number): number {
+  if (nWake < 0 || nRequeue < 0) return -E.EINVAL;
+  const key = word(t, uaddr, false);
+  if (key < 0) return key;
+  if (cmp && Atomics.load(words, index) !== (val3 | 0)) return -E.EAGAIN;
+  const key2 = t.mm.physAddr(uaddr2);
+  if (key2 < 0 || uaddr2 % 4 !== 0) return key2 < 0 ? key2 : -E.EINVAL;
+  const f = t.kernel.futexes;
+  const woken = f.wake(key, nWake, FUTEX_BITSET_ALL);
+  return woken + (key === key2 ? 0 : f.requeue(key, key2, nRequeue));
+}
+
+function futexWakeOp(t: Task, uaddr: number, nWake: number, nWake2: number, uaddr2: number, encoded: number): number {
+  const op = (encoded >>> 28) & 7, cmp = (encoded >>> 24) & 15;
+  let oparg = (encoded << 8) >> 20;
+  const cmparg = (encoded << 20) >> 20;
+  if ((encoded & (8 << 28)) !== 0) {
+    if (oparg < 0 || oparg > 31) return -E.EINVAL;
+    oparg = 1 << oparg;
+  }
+  if (op > 4 || cmp > 5) return -E.ENOSYS;
+  if (uaddr2 % 4 !== 0) return -E.EINVAL;
+  const key2 = word(t, uaddr2, true);
+  if (key2 < 0) return key2;
+  let old: number;
+  switch (op) {
+    case 0: old = Atomics.exchange(words, index, oparg); break;
+    case 1: old = Atomics.add(words, index, oparg); break;
+    case 2: old = Atomics.or(words, index, oparg); break;
+    case 3: old = Atomics.and(words, index, ~oparg); break;
+    default: old = Atomics.xor(words, index, oparg); break;
+  }
+  const key = t.mm.physAddr(uaddr);
+  if (key < 0) return key;
+  const f = t.kernel.futexes;
+  let woken = f.wake(key, nWake, FUTEX_BITSET_ALL);
+  const pass = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
+  if (pass) woken += f.wake(key2, nWake2, FUTEX_BITSET_ALL);
+  return woken;
+}
+
+// ---- PI locks: the word holds the owner's tid, FUTEX_WAITERS when others wait. ----------
+
+function lockPi(t: Task, uaddr: number, timeout: number, trylock: boolean, realtime: boolean): number {
+  const key = word(t, uaddr, true);
+  if (key < 0) return key;
+  if (t.restarting) {
+    if (t.queueWoken && (Atomics.load(words, index) & FUTEX_TID_MASK) === t.tid) return 0; // handed over by unlock
+    if (t.timedOut) return -E.ETIMEDOUT;
+    if (t.interrupted()) return -E.EINTR;
+  } else {
+    t.sysDeadline = deadlineFrom(t, timeout, true, realtime);
+    if (t.sysDeadline < -1) return t.sysDeadline;
+  }
+  for (;;) {
+    const cur = Atomics.load(words, index);
+    const owner = cur & FUTEX_TID_MASK;
+    if (owner === 0) {
+      // Free (or its owner died): take it, keeping the waiters bit.
+      if (Atomics.compareExchange(words, index, cur, t.tid | (cur & FUTEX_WAITERS)) === cur) {
+        return (cur & FUTEX_OWNER_DIED) !== 0 ? -E.EOWNERDEAD : 0;
+      }
+      continue;
+    }
+    if (owner === t.tid) return -E.EDEADLK;
+    if (trylock) return -E.EAGAIN;
+    if (!t.kernel.tasks.has(owner)) {
+      // The owner is gone without cleaning up: the lock is recoverable.
+      if (Atomics.compareExchange(words, index, cur, t.tid | FUTEX_OWNER_DIED | (cur & FUTEX_WAITERS)) === cur) return -E.EOWNERDEAD;
+      continue;
+    }
+    if ((cur & FUTEX_WAITERS) === 0 && Atomics.compareExchange(words, index, cur, cur | FUTEX_WAITERS) !== cur) continue;
+    if (t.sysDeadline >= 0 && t.sysDeadline <= t.kernel.clock.monoNow()) return -E.ETIMEDOUT;
+    return t.block(t.kernel.futexes.queueFor(key), FUTEX_BITSET_ALL, t.sysDeadline);
+  }
+}
+
+function unlockPi(t: Task, uaddr: number): number {
+  const key = word(t, uaddr, true);
+  if (key < 0) return key;
+  const cur = Atomics.load(words, index);
+  if ((cur & FUTEX_TID_MASK) !== t.tid) return -E.EPERM;
+  const f = t.kernel.futexes;
+  const next = f.firstWaiter(key);
+  if (next === null) {
+    Atomics.store(words, index, 0);
+    return 0;
+  }
+  // Hand the lock straight to the first waiter.
+  const more = f.waiterCount(key) > 1;
+  Atomics.store(words, index, next.tid | (more ? FUTEX_WAITERS : 0));
+  f.wake(key, 1, FUTEX_BITSET_ALL);
+  return 0;
+}
+
+function futex(t: Task, uaddr: number, op: number, val: number, timeout: number, uaddr2: number, val3: number): number {
   op |= 0;
   if (uaddr % 4 !== 0) return -E.EINVAL;
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+  if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -E.ENOSYS;
+  // For REQUEUE and WAKE_OP the timeout argument carries a count.
+  const val2 = timeout | 0;
   switch (cmd) {
     case FUTEX_WAIT:
-      if (realtime) return -E.ENOSYS;
-      return futexWait(t, uaddr, val, timeout, BITSET_ALL, false, false);
+      return futexWait(t, uaddr, val, timeout, FUTEX_BITSET_ALL, false, realtime);
     case FUTEX_WAIT_BITSET:
       return futexWait(t, uaddr, val, timeout, val3 | 0, true, realtime);
     case FUTEX_WAKE:
-      return futexWake(t, uaddr, val | 0, BITSET_ALL);
+      return futexWake(t, uaddr, val | 0, FUTEX_BITSET_ALL);
     case FUTEX_WAKE_BITSET:
       return futexWake(t, uaddr, val | 0, val3 | 0);
+    case FUTEX_REQUEUE:
+      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, false, 0);
+    case FUTEX_CMP_REQUEUE:
+      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, true, val3);
+    case FUTEX_WAKE_OP:
+      return futexWakeOp(t, uaddr, val | 0, val2, uaddr2, val3 | 0);
+    case FUTEX_LOCK_PI:
+      return lockPi(t, uaddr, timeout, false, true);
+    case FUTEX_LOCK_PI2:
+      return lockPi(t, uaddr, timeout, false, realtime);
+    case FUTEX_TRYLOCK_PI:
+      return lockPi(t, uaddr, 0, true, false);
+    case FUTEX_UNLOCK_PI:
+      return unlockPi(t, uaddr);
     default:
       return -E.ENOSYS;
   }
 }
 
-/** Wakes one waiter on addr in t's address space (CLONE_CHILD_CLEARTID at thread exit). */
-export function wakeAddress(t: Task, addr: number): void {
-  futexWake(t, addr, 1, BITSET_ALL);
-}
-
 export function register(tbl: SyscallTable): void {
-  tbl.def(NR.futex, futex, 'partial', 'WAIT, WAKE, WAIT_BITSET and WAKE_BITSET only; requeue, WAKE_OP and PI operations return ENOSYS');
+  tbl.def(NR.futex, futex, 'partial', 'PI locks hand over ownership but do not boost priorities; WAIT_REQUEUE_PI and CMP_REQUEUE_PI return ENOSYS');
 }

@@ -1,6 +1,10 @@
 // Builds the syscall table from the family files (one family per file).
 import { SyscallTable } from './table';
 import * as clone from './clone';
+import * as creds from './creds';
+import * as sched from './sched';
+import * as session from './session';
+import * as timers from './timers';
 import * as futex from './futex';
 import * as mm from './mm';
 import * as process from './process';
@@ -13,6 +17,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [mm, process, clone, wait, signal, time, futex, sys]) family.register(t);
+  for (const family of [mm, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }

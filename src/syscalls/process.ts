@@ -238,6 +238,7 @@ function doExecve(t: Task, path: string, argvAddr: number, envpAddr: number): nu
   for (const other of t.tg.tasks.slice()) if (other !== t) t.kernel.exitTask(other, 0, SIGKILL);
   const old = t.tg.mm;
   const oldCtx = t.ctx;
+  t.tg.cpuBaseNs += old.as.cpuTimeNs();
   t.tg.mm = img.mm;
   t.kernel.replaceContext(t, img.ctx);
   img.mm.exePath = img.exePath;
@@ -258,6 +259,7 @@ function doExecve(t: Task, path: string, argvAddr: number, envpAddr: number): nu
   const base = img.exePath.lastIndexOf('/');
   t.comm = img.exePath.slice(base + 1, base + 16);
   t.tg.execArgv = img.argv;
+  t.tg.didExec = true;
   return NO_RETURN;
 }
 

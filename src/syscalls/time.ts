@@ -2,22 +2,50 @@
 // timer so the rest of the sandbox keeps running).
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/time';
+import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID } from '../kernel/time';
+import { cpuNow } from '../kernel/timers';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { pair, readTimespec, writeTimePair, writeU64 } from './util';
 import { BLOCKED } from './types';
 
+/**
+ * CPU-time clocks: the app thread's or process's own CPU time, as the host kernel
+ * accounts it for the stub threads. Negative ids are other processes' and threads'
+ * clocks (clock_getcpuclockid, pthread_getcpuclockid). Returns ns or -errno.
+ */
+function cpuClockNs(t: Task, clockid: number): number {
+  if (clockid === CLOCK_PROCESS_CPUTIME_ID) return cpuNow(t.tg, null);
+  if (clockid === CLOCK_THREAD_CPUTIME_ID) return t.ctx.cpuTimeNs();
+  if (clockid >= 0) return -E.EINVAL;
+  const id = ~(clockid >> 3);
+  if ((clockid & 3) === 3) return -E.EINVAL; // CPUCLOCK_MAX
+  if ((clockid & 4) !== 0) {
+    const task = id === 0 ? t : t.kernel.tasks.get(id);
+    if (task === undefined || task.tg !== t.tg) return -E.EINVAL;
+    return task.ctx.cpuTimeNs();
+  }
+  const tg = id === 0 ? t.tg : t.kernel.threadGroups.get(id);
+  if (tg === undefined || tg.exitStatus >= 0) return -E.EINVAL;
+  return cpuNow(tg, null);
+}
+
 function clockGettime(t: Task, clockid: number, tp: number): number {
+  clockid |= 0;
+  if (clockid < 0 || clockid === CLOCK_PROCESS_CPUTIME_ID || clockid === CLOCK_THREAD_CPUTIME_ID) {
+    const ns = cpuClockNs(t, clockid);
+    if (ns < 0) return ns;
+    return writeTimePair(t, tp, Math.floor(ns / 1e9), ns % 1e9);
+  }
   const c = t.kernel.clock;
-  const r = c.read(clockid | 0);
+  const r = c.read(clockid);
   if (r < 0) return r;
   return writeTimePair(t, tp, c.ts[0], c.ts[1]);
 }
 
 function clockGetres(t: Task, clockid: number, res: number): number {
   const c = t.kernel.clock;
-  if (c.read(clockid | 0) < 0) return -E.EINVAL;
+  if ((clockid | 0) < 0 ? cpuClockNs(t, clockid | 0) < 0 : c.read(clockid | 0) < 0) return -E.EINVAL;
   if (res === 0) return 0;
   const coarse = (clockid | 0) === 5 || (clockid | 0) === 6;
   return writeTimePair(t, res, 0, coarse ? 4000000 : 1);
@@ -97,7 +125,7 @@ function clockNanosleep(t: Task, clockid: number, flags: number, req: number, re
 }
 
 export function register(tbl: SyscallTable): void {
-  tbl.def(NR.clock_gettime, clockGettime, 'partial', 'CPU-time clocks report the sentry thread\'s time, not the app thread\'s');
+  tbl.def(NR.clock_gettime, clockGettime);
   tbl.def(NR.clock_getres, clockGetres);
   tbl.def(NR.gettimeofday, gettimeofday);
   tbl.def(NR.time, time);

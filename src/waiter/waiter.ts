@@ -37,6 +37,15 @@ export class WaitQueue {
     }
   }
 
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The waiter that has waited longest, or null. */
+  first(): Waiter | null {
+    return this.entries.length > 0 ? this.entries[0].w : null;
+  }
+
   get empty(): boolean {
     return this.entries.length === 0;
   }
