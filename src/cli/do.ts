@@ -17,6 +17,7 @@ export function doCommand(argv: string[]): number {
     debug: {},
     'no-randomize': {},
     platform: { value: true },
+    'pids-limit': { value: true },
   });
   if (p.rest.length === 0) throw new UsageError('do: missing command (tsvisor do [flags] -- CMD [ARG...])');
   const platform = flag(p, 'platform') ?? 'ptrace';
@@ -41,7 +42,9 @@ export function doCommand(argv: string[]): number {
   const logPath = flag(p, 'log');
   const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
   const format = flag(p, 'log-format') === 'json' ? 'json' : 'text';
-  const log = new Logger(logFd, format, p.bools.has('debug') ? 'debug' : 'warn');
+  // A log file gets the operator's view (info: unsupported syscalls and the like);
+  // stderr, shared with the app, only warnings unless --debug.
+  const log = new Logger(logFd, format, p.bools.has('debug') ? 'debug' : logPath !== undefined ? 'info' : 'warn');
   return runDo({
     rootDir: rootfs ?? '/',
     argv: p.rest,
@@ -50,5 +53,13 @@ export function doCommand(argv: string[]): number {
     strace: p.bools.has('strace'),
     randomize: !p.bools.has('no-randomize'),
     log,
+    pidsLimit: pidsLimit(flag(p, 'pids-limit')),
   });
+}
+
+function pidsLimit(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`do: --pids-limit ${v}: expected a positive integer`);
+  return n;
 }

@@ -14,7 +14,7 @@ import { Task, TaskState } from './task';
 import type { ThreadGroup } from './threadgroup';
 
 const NR_restart_syscall = 219;
-const FP_XSTATE_MAGIC2 = 0x46505845;
+const FP_XSTATE_MAGIC1 = 0x46505853, FP_XSTATE_MAGIC2 = 0x46505845;
 const UC_FP_XSTATE = 1, UC_SIGCONTEXT_SS = 2, UC_STRICT_RESTORE_SS = 4;
 /** eflags bits a signal handler may change through the frame (Linux's FIX_EFLAGS). */
 const FIX_EFLAGS = 0x50dd5;
@@ -35,9 +35,13 @@ function isStopSignal(sig: number): boolean {
 function prepare(k: Kernel, tg: ThreadGroup, info: SigInfo, force: boolean): boolean {
   const sig = info.signo;
   if (tg.exitStatus >= 0 || tg.groupExiting) return false;
+  // A blocked signal is never thrown away here: its disposition may change before it
+  // is unblocked (and sigwait may take it).
+  let blockedSomewhere = false;
+  for (const t of tg.tasks) if (t.signals.blocks(sig) || t.sigwaiting(sig)) blockedSomewhere = true;
   // The container's init only gets the signals it has handlers for (SIGNAL_UNKILLABLE),
   // unless the kernel forces one (a fault).
-  if (tg === k.init && !force && tg.sighand.actions[sig].handler === SIG_DFL) return false;
+  if (!blockedSomewhere && tg === k.init && !force && tg.sighand.actions[sig].handler === SIG_DFL && sig !== SIGCONT) return false;
   if (sig === SIGKILL) {
     k.exitGroup(tg, 128 + SIGKILL, SIGKILL);
     return false;
@@ -63,11 +67,7 @@ function prepare(k: Kernel, tg: ThreadGroup, info: SigInfo, force: boolean): boo
   }
   // Ignored signals vanish at once unless some thread blocks them (the disposition
   // could change before they are unblocked).
-  if (tg.sighand.ignores(sig)) {
-    let blockedSomewhere = false;
-    for (const t of tg.tasks) if (t.signals.blocks(sig)) blockedSomewhere = true;
-    if (!blockedSomewhere) return false;
-  }
+  if (tg.sighand.ignores(sig) && !blockedSomewhere) return false;
   return true;
 }
 
@@ -161,10 +161,7 @@ export function deliverSignals(k: Kernel, t: Task, ret: number | null): number {
     }
     t.signals.maskLo = (t.signals.maskLo | act.maskLo) & ~UNBLOCKABLE_LO;
     t.signals.maskHi |= act.maskHi;
-    if ((act.flags & SA_RESETHAND) !== 0) {
-      act.handler = SIG_DFL;
-      act.flags &= ~SA_RESETHAND;
-    }
+    if ((act.flags & SA_RESETHAND) !== 0) act.handler = SIG_DFL; // the flags stay, as on Linux
     // Like Linux, only one handler frame per return to user space.
     break;
   }
@@ -251,9 +248,11 @@ function setupFrame(k: Kernel, t: Task, sig: number, info: SigInfo): boolean {
   for (let i = 0; i < SC_REGS.length; i++) put64(b, UC_MCTX + i * 8, getReg(regs, SC_REGS[i]));
   b.writeUInt16LE(0x33, UC_MCTX + 144); // cs
   b.writeUInt16LE(0x2b, UC_MCTX + 150); // ss
-  put64(b, UC_MCTX + 176, s.hasSavedMask ? s.savedMaskLo >>> 0 : s.maskLo >>> 0); // oldmask
-  put64(b, UC_MCTX + 184, info.addr); // cr2
-  put64(b, UC_MCTX + 192, fpAddr);
+  // sigcontext after the segment words: err @152, trapno @160, oldmask @168, cr2 @176, fpstate @184
+  put64(b, UC_MCTX + 160, info.signo === 11 ? 14 : 0); // trapno: page fault for SIGSEGV
+  put64(b, UC_MCTX + 168, s.hasSavedMask ? s.savedMaskLo >>> 0 : s.maskLo >>> 0);
+  put64(b, UC_MCTX + 176, info.addr);
+  put64(b, UC_MCTX + 184, fpAddr);
   const mLo = s.hasSavedMask ? s.savedMaskLo : s.maskLo, mHi = s.hasSavedMask ? s.savedMaskHi : s.maskHi;
   b.writeInt32LE(mLo, UC_SIGMASK);
   b.writeInt32LE(mHi, UC_SIGMASK + 4);
@@ -262,6 +261,15 @@ function setupFrame(k: Kernel, t: Task, sig: number, info: SigInfo): boolean {
   const mm = t.mm;
   if (fpLen > 0) {
     const fb = Buffer.from(fpBuf.buffer, 0, fpLen + 4);
+    // ptrace keeps XCR0 in the software-reserved bytes; a signal frame describes itself
+    // there instead (struct _fpx_sw_bytes), closed by FP_XSTATE_MAGIC2 after the area.
+    const xcr0Lo = fb.readUInt32LE(464), xcr0Hi = fb.readUInt32LE(468);
+    fb.fill(0, 464, 512);
+    fb.writeUInt32LE(FP_XSTATE_MAGIC1, 464);
+    fb.writeUInt32LE(fpLen + 4, 468); // extended_size
+    fb.writeUInt32LE(xcr0Lo, 472); // xfeatures
+    fb.writeUInt32LE(xcr0Hi, 476);
+    fb.writeUInt32LE(fpLen, 480); // xstate_size
     fb.writeUInt32LE(FP_XSTATE_MAGIC2, fpLen);
     if (mm.copyOut(fpAddr, fb, 0, fpLen + 4) < 0) return false;
   }
@@ -312,12 +320,17 @@ export function sigreturn(t: Task): boolean {
     s.altSp = altSp;
     s.altSize = altSize;
   }
-  const fpAddr = get64(b, UC_MCTX + 192);
+  const fpAddr = get64(b, UC_MCTX + 184);
   if (fpAddr !== 0) {
     const size = t.ctx.getFpState(fpBuf); // current size: what the frame must hold
     if (size <= 0) return false;
     const fb = Buffer.from(fpBuf.buffer, 0, size);
+    const xcr0Lo = fb.readUInt32LE(464), xcr0Hi = fb.readUInt32LE(468);
     if (fpAddr % 64 !== 0 || t.mm.copyIn(fpAddr, fb, 0, size) < 0) return false;
+    // Back to ptrace's layout of the software-reserved bytes.
+    fb.fill(0, 464, 512);
+    fb.writeUInt32LE(xcr0Lo, 464);
+    fb.writeUInt32LE(xcr0Hi, 468);
     if (t.ctx.setFpState(fpBuf, size) < 0) return false;
   }
   return true;

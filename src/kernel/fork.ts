@@ -109,6 +109,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs, hooks: CloneHooks): nu
     tg.execArgv = t.tg.execArgv;
     tg.startMono = k.clock.monoNow();
     tg.creatorTid = t.tid;
+    tg.nice = t.tg.nice;
     Object.assign(tg.prctl, t.tg.prctl, { pdeathSig: 0 });
     if (parent !== null) parent.children.add(tg);
   }
@@ -152,6 +153,11 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs, hooks: CloneHooks): nu
   }
 
   k.addTask(child);
+  if (thread) {
+    // Threads of one process may run in parallel; a lone thread stays beside the sentry
+    // (a tracer and tracee on one CPU make the cheapest round trips).
+    for (const x of tg.tasks) x.ctx.setParallel(true);
+  }
   if ((f & CLONE_VFORK) !== 0) tg.vforkDone = new WaitQueue();
   k.start(child);
   return tid;

@@ -1,48 +1,78 @@
-// Futex wait queues, keyed by the memory-file offset of the futex word: a private
-// futex and a shared one (same page mapped in two processes) find the same queue.
+// Futex wait queues. As in Linux, a futex in a private mapping (or any futex used with
+// FUTEX_PRIVATE_FLAG) is keyed by (address space, address), so it survives the
+// copy-on-write that moves its page; a futex in a shared mapping is keyed by the
+// memory-file offset of the word, so every process mapping the page finds it.
+import * as E from '../abi/errno';
+import type { MM } from '../mm/mm';
 import { WaitQueue } from '../waiter/waiter';
 import type { Task } from './task';
 
 export const FUTEX_BITSET_ALL = -1;
 
-export class Futexes {
-  private readonly queues = new Map<number, WaitQueue>();
+type Queues = Map<number, WaitQueue>;
 
-  queueFor(key: number): WaitQueue {
-    let q = this.queues.get(key);
+export class Futexes {
+  private readonly shared: Queues = new Map();
+  private readonly privates = new WeakMap<MM, Queues>();
+  /** The result of resolve(): which table and which key (set in place: no allocation). */
+  map: Queues = this.shared;
+  key = 0;
+
+  /** Finds the key of the futex word at uaddr in t's address space. 0 or -EFAULT. */
+  resolve(t: Task, uaddr: number, privateFlag: boolean): number {
+    const m = t.mm.find(uaddr);
+    if (m === null || m.prot === 0) return -E.EFAULT;
+    if (privateFlag || !m.shared) {
+      let q = this.privates.get(t.mm);
+      if (q === undefined) {
+        q = new Map();
+        this.privates.set(t.mm, q);
+      }
+      this.map = q;
+      this.key = uaddr;
+    } else {
+      this.map = this.shared;
+      this.key = m.memOff + (uaddr - m.start);
+    }
+    return 0;
+  }
+
+  /** The queue of the last resolved key. */
+  queue(): WaitQueue {
+    let q = this.map.get(this.key);
     if (q === undefined) {
       q = new WaitQueue();
-      this.queues.set(key, q);
+      this.map.set(this.key, q);
     }
     return q;
   }
 
-  /** Wakes up to n waiters on key whose bitset meets bitset; returns how many. */
-  wake(key: number, n: number, bitset: number): number {
-    const q = this.queues.get(key);
+  /** Wakes up to n waiters of the last resolved key whose bitset meets bitset. */
+  wake(n: number, bitset: number): number {
+    const q = this.map.get(this.key);
     if (q === undefined) return 0;
     const woken = q.notifyN(n, bitset);
-    if (q.empty) this.queues.delete(key);
+    if (q.empty) this.map.delete(this.key);
     return woken;
   }
 
-  /** Moves up to n waiters from one key to another (FUTEX_REQUEUE). */
-  requeue(from: number, to: number, n: number): number {
-    const q = this.queues.get(from);
+  /** Moves up to n waiters from (fromMap, fromKey) to the last resolved key (FUTEX_REQUEUE). */
+  requeueTo(fromMap: Queues, fromKey: number, n: number): number {
+    const q = fromMap.get(fromKey);
     if (q === undefined || n <= 0) return 0;
-    const moved = q.moveTo(this.queueFor(to), n);
-    if (q.empty) this.queues.delete(from);
+    const moved = q.moveTo(this.queue(), n);
+    if (q.empty) fromMap.delete(fromKey);
     return moved;
   }
 
-  /** The task first in line on key (for PI unlock), or null. */
-  firstWaiter(key: number): Task | null {
-    const q = this.queues.get(key);
+  /** The task first in line on the last resolved key (PI unlock), or null. */
+  firstWaiter(): Task | null {
+    const q = this.map.get(this.key);
     return q === undefined ? null : (q.first() as Task | null);
   }
 
-  waiterCount(key: number): number {
-    return this.queues.get(key)?.size ?? 0;
+  waiterCount(): number {
+    return this.map.get(this.key)?.size ?? 0;
   }
 
   /**
@@ -80,7 +110,7 @@ export class Futexes {
       if ((cur & 0x3fffffff) !== t.tid) return;
       const next = (cur & (0x80000000 | 0)) | 0x40000000;
       if (Atomics.compareExchange(w, i, cur, next) !== cur) continue;
-      if ((cur & (0x80000000 | 0)) !== 0) this.wake(off, 1, FUTEX_BITSET_ALL);
+      if ((cur & (0x80000000 | 0)) !== 0 && this.resolve(t, addr, false) === 0) this.wake(1, FUTEX_BITSET_ALL);
       return;
     }
   }
@@ -92,7 +122,6 @@ export class Futexes {
     t.clearChildTid = 0;
     const zero = Buffer.alloc(4);
     if (t.mm.copyOut(addr, zero, 0, 4) < 0) return;
-    const key = t.mm.physAddr(addr);
-    if (key >= 0) this.wake(key, 1, FUTEX_BITSET_ALL);
+    if (this.resolve(t, addr, false) === 0) this.wake(1, FUTEX_BITSET_ALL);
   }
 }

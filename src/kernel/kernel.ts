@@ -7,7 +7,7 @@
 import * as E from '../abi/errno';
 import type { MemoryFile } from '../mm/memfile';
 import { Context, EventKind, Platform, PlatformEvent } from '../platform/platform';
-import { ORIG_RAX, RAX, RDI, RDX, R10, R8, R9, RSI, getReg, setReg } from '../platform/regs';
+import { ORIG_RAX, RAX, RIP, RDI, RDX, R10, R8, R9, RSI, getReg, setReg } from '../platform/regs';
 import type { Logger } from '../util/log';
 import { BLOCKED, EXITED, NO_RETURN } from './results';
 import {
@@ -110,8 +110,10 @@ export class Kernel {
 
   private readonly runQueue: Task[] = [];
   private readonly timers: Timer[] = [];
-  /** Host fd -> tasks waiting for it. */
-  private readonly hostWaiters = new Map<number, Task[]>();
+  /** Host fd -> the tasks waiting for it and the events its epoll registration asks for. */
+  private readonly hostWaiters = new Map<number, { events: number; tasks: Task[]; armed?: boolean }>();
+  /** Tasks whose wait is already satisfied as they park (a host fd that cannot be polled). */
+  private readonly readyNow: Task[] = [];
   private readonly ev = new PlatformEvent();
   private readonly reportedUnsupported = new Set<number>();
   private running = 0;
@@ -140,6 +142,13 @@ export class Kernel {
 
   pidfdTarget(t: Task, fd: number): ThreadGroup | number {
     return this.vfs.pidfdTarget(t, fd);
+  }
+
+  /** execve from a non-leader thread: it takes over the thread-group id as its tid. */
+  retid(t: Task, tid: number): void {
+    this.tasks.delete(t.tid);
+    t.tid = tid;
+    this.tasks.set(tid, t);
   }
 
   /** Gives t a new platform context (execve): the old one's host tid is forgotten. */
@@ -195,7 +204,9 @@ export class Kernel {
           continue;
         }
       }
-      const watching = timeout >= 0 || this.hostWaiters.size > 0 || this.running === 0;
+      let armed = false;
+      for (const w of this.hostWaiters.values()) if (w.armed) armed = true;
+      const watching = timeout >= 0 || armed || this.running === 0;
       const kind = platform.wait(timeout, watching, ev);
       switch (kind) {
         case EventKind.Syscall: {
@@ -230,6 +241,7 @@ export class Kernel {
     t.restarting = false;
     t.timedOut = false;
     t.queueWoken = false;
+    t.lastFault = -1;
     if (t.tg.stopped) {
       // The group stopped while this thread ran: it runs its syscall after SIGCONT.
       this.holdStopped(t, 0, nr);
@@ -274,8 +286,12 @@ export class Kernel {
     if (ret !== null && ret <= -512 && ret >= -516 || hasDeliverable(t) || t.tg.stopped) {
       const m = deliverSignals(this, t, ret);
       if (m < 0) {
-        // Stopped by a stop signal (or killed): hold it until SIGCONT.
-        if (t.state !== TaskState.Dead) this.holdStopped(t, Math.max(mode, 1), -1);
+        // Stopped by a stop signal (or killed): hold it until SIGCONT. An interrupted
+        // syscall's fate is settled when it continues (it may restart).
+        if (t.state !== TaskState.Dead) {
+          this.holdStopped(t, Math.max(mode, 1), -1);
+          t.stoppedRet = ret;
+        }
         return;
       }
       if (m > mode) mode = m;
@@ -295,7 +311,9 @@ export class Kernel {
   private unsupported(t: Task, nr: number): number {
     if (!this.reportedUnsupported.has(nr)) {
       this.reportedUnsupported.add(nr);
-      this.log.warn(`unsupported syscall ${this.names[nr] ?? 'unknown'} (${nr})`, { tid: t.tid, syscall: nr });
+      // Info, not warn: libcs probe for many calls (rseq, ...) and cope with ENOSYS, so
+      // this is a diagnostic for the operator's log, not a message for the app's stderr.
+      this.log.info(`unsupported syscall ${this.names[nr] ?? 'unknown'} (${nr})`, { tid: t.tid, syscall: nr });
     }
     return -E.ENOSYS;
   }
@@ -317,6 +335,9 @@ export class Kernel {
     t.state = TaskState.Blocked;
     t.blockDeadline = deadlineNs;
     if (deadlineNs >= 0) this.addTimer(t.timeoutTarget, deadlineNs);
+    if (this.readyNow.length > 0) {
+      for (const r of this.readyNow.splice(0)) this.wake(r, false);
+    }
   }
 
   /** Wakes a blocked task: its syscall runs again from the run queue. */
@@ -330,11 +351,9 @@ export class Kernel {
 
   /** Removes t from whatever it was waiting on. */
   private unblock(t: Task): void {
-    if (t.blockQueue !== null) {
-      t.blockQueue.remove(t);
-      t.blockQueue = null;
-    }
-    if (t.blockKind === BlockKind.HostFd) this.unwatchHostFd(t);
+    for (const q of t.blockQueues) q.remove(t);
+    t.blockQueues.length = 0;
+    if (t.blockHostFds.length > 0) this.unwatchHostFds(t);
     if (t.blockDeadline >= 0) {
       this.removeTimer(t.timeoutTarget);
       t.blockDeadline = -1;
@@ -373,39 +392,46 @@ export class Kernel {
     }
   }
 
+  /**
+   * Wakes t when the host fd is ready for events. One epoll registration per fd, for
+   * the union of what its waiters want (one-shot: re-armed by the next waiter).
+   */
   watchHostFd(t: Task, fd: number, events: number): void {
-    let list = this.hostWaiters.get(fd);
-    if (list === undefined) {
-      list = [];
-      this.hostWaiters.set(fd, list);
-      const r = this.platform.watchFd(fd, events | 0x40000000 /* EPOLLONESHOT */, fd);
-      if (r < 0) {
-        // Not pollable (a regular file): it is always ready.
-        this.hostWaiters.delete(fd);
-        this.runQueue.push(t);
-        return;
-      }
+    t.blockHostFds.push(fd);
+    let w = this.hostWaiters.get(fd);
+    if (w === undefined) {
+      w = { events: 0, tasks: [] };
+      this.hostWaiters.set(fd, w);
     }
-    list.push(t);
+    w.tasks.push(t);
+    if ((w.events & events) !== events || !w.armed) {
+      if (w.armed) this.platform.unwatchFd(fd);
+      w.events |= events;
+      w.armed = this.platform.watchFd(fd, w.events | 0x40000000 /* EPOLLONESHOT */, fd) >= 0;
+      // Not pollable (a regular file): it is always ready.
+      if (!w.armed) this.readyNow.push(t);
+    }
   }
 
-  private unwatchHostFd(t: Task): void {
-    const fd = t.blockHostFd;
-    t.blockHostFd = -1;
-    const list = this.hostWaiters.get(fd);
-    if (list === undefined) return;
-    const i = list.indexOf(t);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) {
-      this.hostWaiters.delete(fd);
-      this.platform.unwatchFd(fd);
+  private unwatchHostFds(t: Task): void {
+    for (const fd of t.blockHostFds) {
+      const w = this.hostWaiters.get(fd);
+      if (w === undefined) continue;
+      const i = w.tasks.indexOf(t);
+      if (i >= 0) w.tasks.splice(i, 1);
+      if (w.tasks.length === 0) {
+        this.hostWaiters.delete(fd);
+        if (w.armed) this.platform.unwatchFd(fd);
+      }
     }
+    t.blockHostFds.length = 0;
   }
 
   private onHostFd(fd: number): void {
-    const list = this.hostWaiters.get(fd);
-    if (list === undefined) return;
-    for (const t of list.slice()) this.wake(t, false);
+    const w = this.hostWaiters.get(fd);
+    if (w === undefined) return;
+    w.armed = false; // one-shot: fired
+    for (const t of w.tasks.slice()) this.wake(t, false);
   }
 
   // ---- faults, interrupts, stops ----------------------------------------------------------
@@ -428,13 +454,26 @@ export class Kernel {
       this.returnToUser(t, 0, null);
       return;
     }
-    if (ev.signo === SIGSEGV && t.mm.handleFault(ev.addr, ev.code === 2 /* SEGV_ACCERR */)) {
+    // A write fault the sentry resolves (copy-on-write). The same address faulting twice
+    // in a row is a real fault: the host mapping must already have been fixed.
+    if (ev.signo === SIGSEGV && ev.addr !== t.lastFault && t.mm.handleFault(ev.addr, ev.code === 2 /* SEGV_ACCERR */)) {
+      t.lastFault = ev.addr;
       this.returnToUser(t, 0, null);
       return;
     }
+    t.lastFault = -1;
+    let signo = ev.signo, code = ev.code;
+    if (signo === SIGSEGV && t.mm.pastEof(ev.addr)) {
+      // A file mapping's pages past the end of the file: SIGBUS/BUS_ADRERR, as Linux.
+      signo = 7;
+      code = 2;
+    }
     // A synchronous fault: the thread gets the signal now, and cannot block or ignore it.
-    forceable(t, ev.signo);
-    sendToTask(this, t, new SigInfo(ev.signo, ev.code, 0, 0, 0, 0, ev.addr), true);
+    const vma = t.mm.find(ev.addr);
+    this.log.debug('fault', { tid: t.tid, signo, code, addr: ev.addr.toString(16), rip: getReg(t.regs, RIP).toString(16),
+      vma: vma === null ? 'none' : `${vma.start.toString(16)}-${vma.end.toString(16)} prot=${vma.prot} cow=${vma.cow} users=${vma.backing.users}` });
+    forceable(t, signo);
+    sendToTask(this, t, new SigInfo(signo, code, 0, 0, 0, 0, ev.addr), true);
     if (t.state === TaskState.Dead) return;
     this.returnToUser(t, 0, null);
   }
@@ -469,6 +508,7 @@ export class Kernel {
     t.state = TaskState.Stopped;
     t.resumeMode = mode;
     t.stoppedSyscall = nr;
+    t.stoppedRet = null;
   }
 
   /** Stops every thread of tg (default action of SIGSTOP & co.), and tells the parent. */
@@ -493,7 +533,9 @@ export class Kernel {
       this.execute(t, nr);
       return;
     }
-    this.returnToUser(t, t.resumeMode, null);
+    const ret = t.stoppedRet;
+    t.stoppedRet = null;
+    this.returnToUser(t, t.resumeMode, ret);
   }
 
   /**
@@ -533,6 +575,7 @@ export class Kernel {
     const tg = t.tg;
     const i = tg.tasks.indexOf(t);
     if (i >= 0) tg.tasks.splice(i, 1);
+    if (tg.tasks.length === 1 && !tg.groupExiting) tg.tasks[0].ctx.setParallel(false);
     if (tg.tasks.length === 0) {
       this.groupDone(tg, code, signo);
     } else if (wasRunning) {
@@ -561,6 +604,7 @@ export class Kernel {
     }
     tg.utimeNs = tg.cpuBaseNs + tg.mm.as.cpuTimeNs();
     this.exitHooks?.groupExit(tg);
+    tg.exitWait.notify(-1);
     tg.mm.decUsers();
     if (tg.vforkDone !== null) {
       tg.vforkDone.notify(-1);
@@ -584,12 +628,29 @@ export class Kernel {
       }
       if (c.prctl.pdeathSig !== 0 && c.exitStatus < 0) sendToGroup(this, c, new SigInfo(c.prctl.pdeathSig, 0));
     }
+    // POSIX 3.2.2.2, as Linux's kill_orphaned_pgrp: groups this exit orphans get SIGHUP +
+    // SIGCONT if they have stopped members. Our own group, if we tied it to the session
+    // (our parent is in another group of the same session); our children's groups, if we
+    // were what tied them.
+    const candidates = new Set<number>();
+    const par = tg.parent;
+    if (par !== null && par.pgid !== tg.pgid && par.sid === tg.sid) candidates.add(tg.pgid);
+    for (const c of tg.children) if (c.pgid !== tg.pgid && c.sid === tg.sid) candidates.add(c.pgid);
+    const kids = [...tg.children];
     tg.children.clear();
+    this.checkOrphans(candidates, tg);
+    void kids;
     const p = tg.parent;
     // A parent that ignores SIGCHLD (or has SA_NOCLDWAIT) does not keep zombies.
     if (p !== null && p.exitStatus < 0 && tg.exitSignal === SIGCHLD) {
       const act = p.sighand.actions[SIGCHLD];
       if (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0) {
+        // No zombie; with SA_NOCLDWAIT and a handler, SIGCHLD is still sent.
+        if (act.handler !== SIG_IGN) {
+          const killed = (tg.exitStatus & 0x7f) !== 0;
+          sendToGroup(this, p, new SigInfo(SIGCHLD, killed ? CLD_KILLED : CLD_EXITED, tg.tgid, 0,
+            killed ? tg.exitStatus & 0x7f : code & 0xff));
+        }
         this.reap(tg);
         p.childWait.notify(-1);
         return;
@@ -597,6 +658,25 @@ export class Kernel {
     }
     const killed = (tg.exitStatus & 0x7f) !== 0;
     this.notifyParent(tg, killed ? CLD_KILLED : CLD_EXITED, killed ? tg.exitStatus & 0x7f : code & 0xff);
+  }
+
+  /**
+   * POSIX: a process group that becomes orphaned (no member has a parent in another
+   * group of the same session) while some member is stopped gets SIGHUP then SIGCONT.
+   */
+  private checkOrphans(pgids: Set<number>, gone: ThreadGroup): void {
+    for (const pg of pgids) {
+      const members = [...this.threadGroups.values()].filter((g) => g.pgid === pg && g.exitStatus < 0 && g !== gone);
+      if (members.length === 0 || !members.some((g) => g.stopped)) continue;
+      // Still tied if some member has a live parent in another group of the same session.
+      const anchored = members.some((g) => g.parent !== null && g.parent !== gone && g.parent.exitStatus < 0 &&
+        g.parent.pgid !== pg && g.parent.sid === g.sid);
+      if (anchored) continue;
+      for (const g of members) {
+        sendToGroup(this, g, new SigInfo(1 /* SIGHUP */, 0x80));
+        sendToGroup(this, g, new SigInfo(18 /* SIGCONT */, 0x80));
+      }
+    }
   }
 
   /** Forgets a zombie: its pid can be used again. */

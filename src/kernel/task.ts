@@ -41,8 +41,9 @@ export class Task implements VfsTask, Waiter {
 
   // ---- blocking (see Kernel.block/wake) ----
   blockKind = BlockKind.None;
-  blockQueue: WaitQueue | null = null;
-  blockHostFd = -1;
+  /** The queues and host fds a blocked task waits on (several for poll). */
+  readonly blockQueues: WaitQueue[] = [];
+  readonly blockHostFds: number[] = [];
   /** CLOCK_MONOTONIC ns at which the block times out; -1 = never. */
   blockDeadline = -1;
   restarting = false;
@@ -51,8 +52,12 @@ export class Task implements VfsTask, Waiter {
   sysDeadline = -1;
   /** Resume mode to use when a Stopped task continues (see Kernel.continueTask). */
   resumeMode = 0;
+  /** The result of the syscall a stop interrupted, settled (restart or EINTR) on SIGCONT. */
+  stoppedRet: number | null = null;
   /** The syscall number to run when a task stopped at a syscall stop continues; -1 = none. */
   stoppedSyscall = -1;
+  /** Address of the last fault the sentry resolved for this task (see Kernel.onSignal). */
+  lastFault = -1;
   /** A platform interrupt was requested and has not arrived yet. */
   interruptPending = false;
   /** Scheduling policy and static priority, as sched_setscheduler set them. */
@@ -85,8 +90,8 @@ export class Task implements VfsTask, Waiter {
 
   constructor(
     readonly kernel: Kernel,
-    /** Sandbox-visible thread id. */
-    readonly tid: number,
+    /** Sandbox-visible thread id (execve from a non-leader thread gives it the leader's). */
+    public tid: number,
     public tg: ThreadGroup,
     public ctx: Context,
     public fdTable: FdTable,
@@ -108,14 +113,13 @@ export class Task implements VfsTask, Waiter {
 
   block(q: WaitQueue, mask: number, deadlineNs: number): number {
     q.add(this, mask);
-    this.blockQueue = q;
+    this.blockQueues.push(q);
     this.blockKind = BlockKind.Queue;
     this.kernel.park(this, deadlineNs);
     return BLOCKED;
   }
 
   blockOnHostFd(fd: number, events: number, deadlineNs: number): number {
-    this.blockHostFd = fd;
     this.blockKind = BlockKind.HostFd;
     this.kernel.watchHostFd(this, fd, events);
     this.kernel.park(this, deadlineNs);
@@ -147,7 +151,23 @@ export class Task implements VfsTask, Waiter {
 
   /** FUTEX_REQUEUE moved this task to another queue. */
   requeued(q: WaitQueue): void {
-    this.blockQueue = q;
+    // FUTEX_REQUEUE: the futex queue this task sleeps on is now q.
+    if (this.blockQueues.length === 1) this.blockQueues[0] = q;
+  }
+
+  /**
+   * Parks the task on several queues and host fds at once (poll, select, epoll); any of
+   * them wakes it. Returns BLOCKED.
+   */
+  blockMany(queues: WaitQueue[], masks: number[], hostFds: number[], hostEvents: number[], deadlineNs: number): number {
+    for (let i = 0; i < queues.length; i++) {
+      queues[i].add(this, masks[i]);
+      this.blockQueues.push(queues[i]);
+    }
+    for (let i = 0; i < hostFds.length; i++) this.kernel.watchHostFd(this, hostFds[i], hostEvents[i]);
+    this.blockKind = BlockKind.Queue;
+    this.kernel.park(this, deadlineNs);
+    return BLOCKED;
   }
 
   notify(_events: number): void {

@@ -64,6 +64,8 @@ export class ThreadGroup {
   ctty: unknown = null;
   /** The thread that created this process (for wait's __WNOTHREAD). */
   creatorTid = 0;
+  /** Woken when this process exits (pidfds poll on it). */
+  readonly exitWait = new WaitQueue();
   /** Woken when a child changes state (exits, stops, continues). */
   readonly childWait = new WaitQueue();
   /** Tasks of a vfork parent wait here for the child to exec or exit. */

@@ -146,6 +146,17 @@ export class MemoryFile {
     }
   }
 
+  /**
+   * Allocates the host pages of a range now (MAP_POPULATE). Each page is written once:
+   * shmem counts fallocated-but-unwritten pages as holes, and mincore must see them.
+   */
+  populate(off: number, len: number): void {
+    for (let p = off; p < off + len; p += PAGE_SIZE) {
+      const c = this.chunk(p);
+      c[p % CHUNK] = c[p % CHUNK]; // a write of what is there: allocates, changes nothing
+    }
+  }
+
   /** Zeroes pages by dropping them (reads then see zeroes). */
   punch(off: number, len: number): void {
     native.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);

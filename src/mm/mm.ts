@@ -26,6 +26,8 @@ export interface MapSource {
   readonly mapName: string;
   readonly mapDev: number;
   readonly mapIno: number;
+  /** The file's size when mapped, if known: pages wholly past it raise SIGBUS. */
+  readonly mapSize?: number;
 }
 
 /**
@@ -44,6 +46,11 @@ export class Backing {
 export class Vma {
   /** Private mapping over a backing that may be shared: host-mapped without PROT_WRITE. */
   cow = false;
+  /** madvise: MADV_DONTFORK (not inherited) and MADV_WIPEONFORK (the child sees zeroes). */
+  dontFork = false;
+  wipeOnFork = false;
+  /** First address whose page lies wholly past the end of the mapped file (SIGBUS there). */
+  eof = Infinity;
   constructor(
     public backing: Backing,
     public start: number,
@@ -71,6 +78,9 @@ export class Vma {
     const v = new Vma(this.backing, this.start, this.end, this.prot, this.flags, this.memOff, this.file, this.fileOff,
       this.maxProt, this.name);
     v.cow = this.cow;
+    v.dontFork = this.dontFork;
+    v.wipeOnFork = this.wipeOnFork;
+    v.eof = this.eof;
     return v;
   }
 
@@ -110,6 +120,23 @@ export class MM {
   xLen = 0;
 
   constructor(readonly mf: MemoryFile, readonly as: AddressSpace) {}
+
+  // ---- host mappings ---------------------------------------------------------------
+
+  /** Maps v into the host address space as (a range of) the VMA table says. */
+  private hostMap(v: Vma, as: AddressSpace = this.as): number {
+    const r = as.map(v.start, v.end - v.start, v.hostProt, v.memOff);
+    if (r >= 0 && v.eof < v.end) as.protect(Math.max(v.start, v.eof), v.end - Math.max(v.start, v.eof), 0);
+    return r;
+  }
+
+  /** Re-applies v's host protection (pages past the file's end stay inaccessible). */
+  private hostProtect(v: Vma): number {
+    const mid = Math.min(Math.max(v.start, v.eof), v.end);
+    const r = mid > v.start ? this.as.protect(v.start, mid - v.start, v.hostProt) : 0;
+    if (mid < v.end) this.as.protect(mid, v.end - mid, 0);
+    return r;
+  }
 
   // ---- lookup ------------------------------------------------------------------
 
@@ -199,9 +226,10 @@ export class MM {
    * or -errno. maxProt limits later mprotect (no PROT_WRITE for read-only shared files).
    */
   mmap(addr: number, len: number, prot: number, flags: number, file: MapSource | null, off: number, maxProt = 7): number {
-    if (len <= 0) return -E.EINVAL;
+    if (len === 0) return -E.EINVAL;
+    if (len < 0) return -E.ENOMEM; // a length past 2^63 as the kernel sees it: rounds to nothing
     const type = flags & MAP_TYPE;
-    if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) return -E.EINVAL;
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE && (type !== MAP_SHARED_VALIDATE || file === null)) return -E.EINVAL;
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) !== 0) return -E.EINVAL;
     prot &= 7;
     if (!aligned(off)) return -E.EINVAL;
@@ -234,12 +262,14 @@ export class MM {
     }
     const vma = new Vma(b, addr, addr + size, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | (flags & MAP_GROWSDOWN), b.off,
       file, off, maxProt, '');
-    const r = this.as.map(addr, size, prot, b.off);
+    if (file !== null && file.mapSize !== undefined) vma.eof = addr + Math.max(0, pageUp(file.mapSize) - off);
+    const r = this.hostMap(vma);
     if (r < 0) {
       this.mf.release(b.off, size);
       return r;
     }
     this.insert(vma);
+    if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) this.mf.populate(b.off, size);
     return addr;
   }
 
@@ -295,7 +325,7 @@ export class MM {
   }
 
   munmap(addr: number, len: number): number {
-    if (!aligned(addr) || len <= 0 || addr + len > TASK_SIZE) return -E.EINVAL;
+    if (!aligned(addr) || len <= 0 || addr < 0 || addr + len > TASK_SIZE) return -E.EINVAL;
     const end = addr + pageUp(len);
     if (!this.overlaps(addr, end)) return 0;
     this.removeRange(addr, end);
@@ -307,9 +337,14 @@ export class MM {
     if (!aligned(addr)) return -E.EINVAL;
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) !== 0) return -E.EINVAL;
     if ((prot & PROT_GROWSDOWN) !== 0 && (prot & PROT_GROWSUP) !== 0) return -E.EINVAL;
+    const growsdown = (prot & PROT_GROWSDOWN) !== 0;
     prot &= 7;
     if (len === 0) return 0;
     const end = addr + pageUp(len);
+    if (growsdown) {
+      const first = this.find(addr);
+      if (first === null || (first.flags & MAP_GROWSDOWN) === 0) return -E.EINVAL;
+    }
     if (end > TASK_SIZE || end < addr) return -E.ENOMEM;
     // The whole range must be mapped, and the new protection allowed everywhere.
     let at = addr;
@@ -324,7 +359,7 @@ export class MM {
     for (let i = this.indexAfter(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
       const m = this.vmas[i];
       m.prot = prot;
-      const r = this.as.protect(m.start, m.end - m.start, m.hostProt);
+      const r = this.hostProtect(m);
       if (r < 0) return r;
     }
     return 0;
@@ -364,7 +399,8 @@ export class MM {
       this.brk = addr;
       return this.brk;
     }
-    if (newTop > TASK_SIZE || this.overlaps(oldTop, newTop)) return this.brk;
+    // Linux keeps a guard page between the heap and the next mapping.
+    if (newTop > TASK_SIZE || this.overlaps(oldTop, newTop + PAGE_SIZE)) return this.brk;
     const heap = this.brkStart < oldTop ? this.find(oldTop - 1) : null;
     const grow = newTop - oldTop;
     if (this.heapBacking === null) {
@@ -392,9 +428,22 @@ export class MM {
     oldSize = pageUp(oldSize);
     newSize = pageUp(newSize);
     if (newSize === 0) return -E.EINVAL;
-    if (oldSize === 0) return -E.EINVAL;
     const m = this.find(oldAddr);
     if (m === null || oldAddr + oldSize > m.end) return -E.EFAULT;
+    if (oldSize === 0) {
+      // A second view of the same shared pages (only shared mappings can be aliased).
+      if (!m.shared || (flags & MREMAP_MAYMOVE) === 0) return -E.EINVAL;
+      const memOff = m.memOff + (oldAddr - m.start);
+      if (memOff + newSize > m.backing.off + m.backing.len) return -E.EFAULT;
+      const dest = (flags & MREMAP_FIXED) !== 0 ? newAddr : this.findFree(newSize, this.mmapBase);
+      if (dest < 0) return dest;
+      if ((flags & MREMAP_FIXED) !== 0) this.munmap(dest, newSize);
+      const v = new Vma(m.backing, dest, dest + newSize, m.prot, m.flags, memOff, m.file, m.fileOff + (oldAddr - m.start),
+        m.maxProt, m.name);
+      if (this.as.map(dest, newSize, m.prot, memOff) < 0) return -E.ENOMEM;
+      this.insert(v);
+      return dest;
+    }
     if ((flags & MREMAP_FIXED) !== 0) {
       if (!aligned(newAddr) || newAddr + newSize > TASK_SIZE) return -E.EINVAL;
       if (newAddr < oldAddr + oldSize && oldAddr < newAddr + newSize) return -E.EINVAL;
@@ -407,21 +456,48 @@ export class MM {
     }
     const grow = newSize - oldSize;
     const tailFree = oldAddr + oldSize === m.end && m.end + grow <= TASK_SIZE && !this.overlaps(m.end, m.end + grow);
-    const b = m.backing;
-    // In place: the VMA ends its backing, which nobody else maps, and the file space after it is free.
-    if (tailFree && b !== this.heapBacking && b.users === 1 && this.refs.get(b) === 1 && m.memOff + (m.end - m.start) === b.off + b.len &&
-      this.mf.tryExtend(b.off, b.len, b.len + grow)) {
-      const extOff = b.off + b.len;
-      b.len += grow;
-      if (m.file !== null) this.fillFromFile(extOff, grow, m.file, m.fileOff + (m.end - m.start));
-      if (this.as.map(m.end, grow, m.hostProt, extOff) < 0) return -E.ENOMEM;
-      m.end += grow;
-      return oldAddr;
-    }
+    if (tailFree) return this.growInPlace(m, grow) < 0 ? -E.ENOMEM : oldAddr;
     if ((flags & MREMAP_MAYMOVE) === 0) return -E.ENOMEM;
     const dest = this.findFree(newSize, this.mmapBase);
     if (dest < 0) return dest;
     return this.moveRange(m, oldAddr, oldSize, newSize, dest);
+  }
+
+  /**
+   * Extends m by grow bytes into the free address range after it. The new pages come
+   * from m's own backing when that part of it is unused (pages freed by an earlier
+   * munmap), or by extending the backing, or else from a fresh backing under a VMA of
+   * their own (like two VMAs Linux cannot merge).
+   */
+  private growInPlace(m: Vma, grow: number): number {
+    const b = m.backing;
+    const extOff = m.memOff + (m.end - m.start);
+    const fileOff = m.fileOff + (m.end - m.start);
+    const own = b !== this.heapBacking && b.users === 1 && !m.cow;
+    let usable = own && extOff + grow <= b.off + b.len;
+    if (usable) {
+      for (const v of this.vmas) {
+        if (v !== m && v.backing === b && v.memOff < extOff + grow && extOff < v.memOff + (v.end - v.start)) usable = false;
+      }
+    } else if (own && this.refs.get(b) === 1 && extOff === b.off + b.len && this.mf.tryExtend(b.off, b.len, b.len + grow)) {
+      b.len += grow;
+      usable = true;
+    }
+    if (usable) {
+      if (m.file !== null) this.fillFromFile(extOff, grow, m.file, fileOff);
+      if (this.as.map(m.end, grow, m.hostProt, extOff) < 0) return -E.ENOMEM;
+      m.end += grow;
+      return 0;
+    }
+    const nb = this.newBacking(grow);
+    if (m.file !== null) this.fillFromFile(nb.off, grow, m.file, fileOff);
+    const tail = new Vma(nb, m.end, m.end + grow, m.prot, m.flags & ~MAP_GROWSDOWN, nb.off, m.file, fileOff, m.maxProt, m.name);
+    if (this.as.map(tail.start, grow, tail.prot, nb.off) < 0) {
+      this.mf.release(nb.off, grow);
+      return -E.ENOMEM;
+    }
+    this.insert(tail);
+    return 0;
   }
 
   /** Moves [oldAddr, oldAddr+oldSize) of m to dest with newSize, copying its bytes. */
@@ -449,6 +525,18 @@ export class MM {
     if (!known.includes(advice)) return -E.EINVAL;
     if (len === 0) return 0;
     const end = addr + pageUp(len);
+    if ((advice >= 10 && advice <= 11) || (advice >= 18 && advice <= 19)) {
+      // Fork behaviour is a VMA attribute: split at the range's edges and mark.
+      this.splitAt(addr);
+      this.splitAt(end);
+      for (let j = this.indexAfter(addr); j < this.vmas.length && this.vmas[j].start < end; j++) {
+        const v = this.vmas[j];
+        if (advice === 10) v.dontFork = true;
+        else if (advice === 11) v.dontFork = false;
+        else if (advice === 18) v.wipeOnFork = true;
+        else v.wipeOnFork = false;
+      }
+    }
     let at = addr, unmappedHole = false;
     for (let i = this.indexAfter(addr); at < end; i++) {
       const m = this.vmas[i];
@@ -490,12 +578,12 @@ export class MM {
    */
   translate(addr: number, len: number, write: boolean): number {
     const m = this.find(addr);
-    if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0)) return -E.EFAULT;
+    if (m === null || (write ? (m.prot & PROT_WRITE) === 0 : m.prot === 0) || addr >= m.eof) return -E.EFAULT;
     if (write && m.cow) this.breakCow(m);
     const off = m.memOff + (addr - m.start);
     this.xChunk = this.mf.chunk(off);
     this.xOff = MemoryFile.chunkOffset(off);
-    this.xLen = Math.min(len, m.end - addr, MemoryFile.chunkRoom(off));
+    this.xLen = Math.min(len, Math.min(m.end, m.eof) - addr, MemoryFile.chunkRoom(off));
     return 0;
   }
 
@@ -651,7 +739,10 @@ export class MM {
     c.envEnd = this.envEnd;
     c.auxv = this.auxv;
     c.exePath = this.exePath;
-    for (const b of this.refs.keys()) b.users++;
+    // The child uses every backing the parent does, except those only DONTFORK VMAs map.
+    const inherited = new Set<Backing>();
+    for (const m of this.vmas) if (!m.dontFork && !(m.wipeOnFork && !m.shared)) inherited.add(m.backing);
+    for (const b of inherited) b.users++;
     if (this.heapBacking !== null) {
       c.heapBacking = this.heapBacking;
       if (!this.refs.has(this.heapBacking)) this.heapBacking.users++;
@@ -659,14 +750,24 @@ export class MM {
     for (const m of this.vmas) {
       if (!m.shared && (m.prot & PROT_WRITE) !== 0 && !m.cow) {
         m.cow = true;
-        this.as.protect(m.start, m.end - m.start, m.hostProt);
+        this.hostProtect(m);
       } else if (!m.shared) {
         m.cow = true; // read-only now, but mprotect may make it writable later
       }
+      if (m.dontFork) continue;
       const v = m.clone();
+      if (v.wipeOnFork && !v.shared) {
+        // The child gets fresh zero pages instead of a copy.
+        const nb = new Backing(this.mf.alloc(v.end - v.start), v.end - v.start);
+        v.backing = nb;
+        v.memOff = nb.off;
+        v.cow = false;
+        v.file = null;
+        v.eof = Infinity;
+      }
       c.vmas.push(v);
       c.addRef(v.backing);
-      as.map(v.start, v.end - v.start, v.hostProt, v.memOff);
+      c.hostMap(v);
     }
     return c;
   }
@@ -681,7 +782,7 @@ export class MM {
     const b = m.backing;
     m.cow = false;
     if (b.users === 1) {
-      this.as.protect(m.start, m.end - m.start, m.prot);
+      this.hostProtect(m);
       return;
     }
     const len = m.end - m.start;
@@ -700,16 +801,25 @@ export class MM {
     m.memOff = memOff;
     this.addRef(nb);
     this.dropRef(b);
-    this.as.map(m.start, len, m.prot, memOff);
+    this.hostMap(m);
   }
 
   /**
    * A fault the sentry may resolve itself: a write to a copy-on-write page. Returns
    * true when it did (the app just retries the instruction).
    */
+  /** True when addr lies in a file mapping past the file's last page (SIGBUS, not SIGSEGV). */
+  pastEof(addr: number): boolean {
+    const m = this.find(addr);
+    return m !== null && addr >= m.eof;
+  }
+
   handleFault(addr: number, accessError: boolean): boolean {
     const m = this.find(addr);
-    if (m === null || !accessError || !m.cow || (m.prot & PROT_WRITE) === 0) return false;
+    if (m === null || !accessError || (m.prot & PROT_WRITE) === 0) return false;
+    // Not copy-on-write any more: another thread's call broke the sharing after this
+    // fault was raised (threads run in parallel). The retry will find the page writable.
+    if (!m.cow) return true;
     this.breakCow(m);
     return true;
   }

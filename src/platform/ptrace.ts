@@ -43,8 +43,9 @@ class PtraceContext implements Context {
     native.tgkill(this.as.pid, this.tid, SIGSTOP);
   }
   cpuTimeNs(): number {
-    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the kernel's own account of the thread.
-    return cpuClock(((~this.tid) << 3) | 6);
+    // Linux lets a process read another's thread clocks only inside its own thread group,
+    // so a thread reports its stub process's clock (exact for single-threaded apps).
+    return this.as.cpuTimeNs();
   }
   setParallel(on: boolean): void {
     native.setAffinity(this.tid, on ? -1 : this.as.platform.cpu);

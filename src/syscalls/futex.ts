@@ -33,15 +33,19 @@ function deadlineFrom(t: Task, timeout: number, abs: boolean, realtime: boolean)
   const r = readTimespec(t, timeout);
   if (r < 0) return r;
   const clock = t.kernel.clock;
-  return abs ? clock.toMonoDeadline(realtime ? 0 : 1, pair[0], pair[1]) : clock.monoNow() + pair[0] * 1e9 + pair[1];
+  // A deadline in the past (before boot, even) is simply due: never negative.
+  return Math.max(0, abs ? clock.toMonoDeadline(realtime ? 0 : 1, pair[0], pair[1]) : clock.monoNow() + pair[0] * 1e9 + pair[1]);
 }
 
-function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset: number, abs: boolean, realtime: boolean): number {
+function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset: number, abs: boolean, realtime: boolean,
+  priv: boolean): number {
   if (t.restarting) {
     // Woken by a FUTEX_WAKE, by the deadline, or by a signal.
     if (t.queueWoken) return 0;
     if (t.timedOut) return -E.ETIMEDOUT;
-    if (t.interrupted()) return -E.ERESTARTSYS;
+    // Untimed waits restart after a handler with SA_RESTART; timed ones end with EINTR
+    // (Linux uses a restart block for them, which a handler turns into EINTR).
+    if (t.interrupted()) return timeout !== 0 ? -E.ERESTARTNOHAND : -E.ERESTARTSYS;
     return 0;
   }
   if (bitset === 0) return -E.EINVAL;
@@ -51,29 +55,38 @@ function futexWait(t: Task, uaddr: number, val: number, timeout: number, bitset:
   if (key < 0) return key;
   if (Atomics.load(words, index) !== (val | 0)) return -E.EAGAIN;
   if (deadline >= 0 && deadline <= t.kernel.clock.monoNow()) return -E.ETIMEDOUT;
-  return t.block(t.kernel.futexes.queueFor(key), bitset, deadline);
+  const f = t.kernel.futexes;
+  if (f.resolve(t, uaddr, priv) < 0) return -E.EFAULT;
+  return t.block(f.queue(), bitset, deadline);
 }
 
-function futexWake(t: Task, uaddr: number, n: number, bitset: number): number {
+function futexWake(t: Task, uaddr: number, n: number, bitset: number, priv: boolean): number {
   if (bitset === 0) return -E.EINVAL;
-  const key = t.mm.physAddr(uaddr);
-  if (key < 0) return key;
-  return t.kernel.futexes.wake(key, n <= 0 ? 0 : n, bitset);
+  const f = t.kernel.futexes;
+  if (f.resolve(t, uaddr, priv) < 0) return -E.EFAULT;
+  return f.wake(n <= 0 ? 0 : n, bitset);
 }
 
-function futexRequeue(t: Task, uaddr: number, nWake: number, nRequeue: number, uaddr2: number, cmp: boolean, val3: number): number {
+function futexRequeue(t: Task, uaddr: number, nWake: number, nRequeue: number, uaddr2: number, cmp: boolean, val3: number,
+  priv: boolean): number {
   if (nWake < 0 || nRequeue < 0) return -E.EINVAL;
   const key = word(t, uaddr, false);
   if (key < 0) return key;
   if (cmp && Atomics.load(words, index) !== (val3 | 0)) return -E.EAGAIN;
-  const key2 = t.mm.physAddr(uaddr2);
-  if (key2 < 0 || uaddr2 % 4 !== 0) return key2 < 0 ? key2 : -E.EINVAL;
+  if (uaddr2 % 4 !== 0) return -E.EINVAL;
   const f = t.kernel.futexes;
-  const woken = f.wake(key, nWake, FUTEX_BITSET_ALL);
-  return woken + (key === key2 ? 0 : f.requeue(key, key2, nRequeue));
+  if (f.resolve(t, uaddr2, priv) < 0) return -E.EFAULT;
+  const map2 = f.map, key2 = f.key;
+  f.resolve(t, uaddr, priv);
+  const map1 = f.map, key1 = f.key;
+  const woken = f.wake(nWake, FUTEX_BITSET_ALL);
+  if (map1 === map2 && key1 === key2) return woken;
+  f.resolve(t, uaddr2, priv);
+  return woken + f.requeueTo(map1, key1, nRequeue);
 }
 
-function futexWakeOp(t: Task, uaddr: number, nWake: number, nWake2: number, uaddr2: number, encoded: number): number {
+function futexWakeOp(t: Task, uaddr: number, nWake: number, nWake2: number, uaddr2: number, encoded: number,
+  priv: boolean): number {
   const op = (encoded >>> 28) & 7, cmp = (encoded >>> 24) & 15;
   let oparg = (encoded << 8) >> 20;
   const cmparg = (encoded << 20) >> 20;
@@ -81,7 +94,7 @@ function futexWakeOp(t: Task, uaddr: number, nWake: number, nWake2: number, uadd
     if (oparg < 0 || oparg > 31) return -E.EINVAL;
     oparg = 1 << oparg;
   }
-  if (op > 4 || cmp > 5) return -E.ENOSYS;
+  if (op > 4) return -E.ENOSYS;
   if (uaddr2 % 4 !== 0) return -E.EINVAL;
   const key2 = word(t, uaddr2, true);
   if (key2 < 0) return key2;
@@ -93,18 +106,20 @@ function futexWakeOp(t: Task, uaddr: number, nWake: number, nWake2: number, uadd
     case 3: old = Atomics.and(words, index, ~oparg); break;
     default: old = Atomics.xor(words, index, oparg); break;
   }
-  const key = t.mm.physAddr(uaddr);
-  if (key < 0) return key;
+  // Like Linux, the operation is done before the comparison is checked.
+  if (cmp > 5) return -E.ENOSYS;
   const f = t.kernel.futexes;
-  let woken = f.wake(key, nWake, FUTEX_BITSET_ALL);
+  if (f.resolve(t, uaddr, priv) < 0) return -E.EFAULT;
+  let woken = f.wake(nWake, FUTEX_BITSET_ALL);
   const pass = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
-  if (pass) woken += f.wake(key2, nWake2, FUTEX_BITSET_ALL);
+  if (pass && f.resolve(t, uaddr2, priv) === 0) woken += f.wake(nWake2, FUTEX_BITSET_ALL);
+  void key2;
   return woken;
 }
 
 // ---- PI locks: the word holds the owner's tid, FUTEX_WAITERS when others wait. ----------
 
-function lockPi(t: Task, uaddr: number, timeout: number, trylock: boolean, realtime: boolean): number {
+function lockPi(t: Task, uaddr: number, timeout: number, trylock: boolean, realtime: boolean, priv: boolean): number {
   const key = word(t, uaddr, true);
   if (key < 0) return key;
   if (t.restarting) {
@@ -119,40 +134,43 @@ function lockPi(t: Task, uaddr: number, timeout: number, trylock: boolean, realt
     const cur = Atomics.load(words, index);
     const owner = cur & FUTEX_TID_MASK;
     if (owner === 0) {
-      // Free (or its owner died): take it, keeping the waiters bit.
-      if (Atomics.compareExchange(words, index, cur, t.tid | (cur & FUTEX_WAITERS)) === cur) {
-        return (cur & FUTEX_OWNER_DIED) !== 0 ? -E.EOWNERDEAD : 0;
-      }
+      // Free (or its owner died): take it, keeping the waiters and owner-died bits;
+      // libc reads FUTEX_OWNER_DIED from the word to report EOWNERDEAD.
+      if (Atomics.compareExchange(words, index, cur, t.tid | (cur & (FUTEX_WAITERS | FUTEX_OWNER_DIED))) === cur) return 0;
       continue;
     }
     if (owner === t.tid) return -E.EDEADLK;
     if (trylock) return -E.EAGAIN;
     if (!t.kernel.tasks.has(owner)) {
-      // The owner is gone without cleaning up: the lock is recoverable.
-      if (Atomics.compareExchange(words, index, cur, t.tid | FUTEX_OWNER_DIED | (cur & FUTEX_WAITERS)) === cur) return -E.EOWNERDEAD;
+      // A tid that names no thread: recoverable only if its death was recorded.
+      if ((cur & FUTEX_OWNER_DIED) === 0) return -E.ESRCH;
+      if (Atomics.compareExchange(words, index, cur, t.tid | (cur & (FUTEX_WAITERS | FUTEX_OWNER_DIED))) === cur) return 0;
       continue;
     }
     if ((cur & FUTEX_WAITERS) === 0 && Atomics.compareExchange(words, index, cur, cur | FUTEX_WAITERS) !== cur) continue;
     if (t.sysDeadline >= 0 && t.sysDeadline <= t.kernel.clock.monoNow()) return -E.ETIMEDOUT;
-    return t.block(t.kernel.futexes.queueFor(key), FUTEX_BITSET_ALL, t.sysDeadline);
+    const f = t.kernel.futexes;
+    f.resolve(t, uaddr, priv);
+    return t.block(f.queue(), FUTEX_BITSET_ALL, t.sysDeadline);
   }
 }
 
-function unlockPi(t: Task, uaddr: number): number {
+function unlockPi(t: Task, uaddr: number, priv: boolean): number {
   const key = word(t, uaddr, true);
   if (key < 0) return key;
   const cur = Atomics.load(words, index);
   if ((cur & FUTEX_TID_MASK) !== t.tid) return -E.EPERM;
   const f = t.kernel.futexes;
-  const next = f.firstWaiter(key);
+  f.resolve(t, uaddr, priv);
+  const next = f.firstWaiter();
   if (next === null) {
     Atomics.store(words, index, 0);
     return 0;
   }
   // Hand the lock straight to the first waiter.
-  const more = f.waiterCount(key) > 1;
+  const more = f.waiterCount() > 1;
   Atomics.store(words, index, next.tid | (more ? FUTEX_WAITERS : 0));
-  f.wake(key, 1, FUTEX_BITSET_ALL);
+  f.wake(1, FUTEX_BITSET_ALL);
   return 0;
 }
 
@@ -160,33 +178,34 @@ function futex(t: Task, uaddr: number, op: number, val: number, timeout: number,
   op |= 0;
   if (uaddr % 4 !== 0) return -E.EINVAL;
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
   const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
-  if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -E.ENOSYS;
+  if (realtime && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -E.ENOSYS;
   // For REQUEUE and WAKE_OP the timeout argument carries a count.
   const val2 = timeout | 0;
   switch (cmd) {
     case FUTEX_WAIT:
-      return futexWait(t, uaddr, val, timeout, FUTEX_BITSET_ALL, false, realtime);
+      return futexWait(t, uaddr, val, timeout, FUTEX_BITSET_ALL, false, realtime, priv);
     case FUTEX_WAIT_BITSET:
-      return futexWait(t, uaddr, val, timeout, val3 | 0, true, realtime);
+      return futexWait(t, uaddr, val, timeout, val3 | 0, true, realtime, priv);
     case FUTEX_WAKE:
-      return futexWake(t, uaddr, val | 0, FUTEX_BITSET_ALL);
+      return futexWake(t, uaddr, val | 0, FUTEX_BITSET_ALL, priv);
     case FUTEX_WAKE_BITSET:
-      return futexWake(t, uaddr, val | 0, val3 | 0);
+      return futexWake(t, uaddr, val | 0, val3 | 0, priv);
     case FUTEX_REQUEUE:
-      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, false, 0);
+      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, false, 0, priv);
     case FUTEX_CMP_REQUEUE:
-      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, true, val3);
+      return futexRequeue(t, uaddr, val | 0, val2, uaddr2, true, val3, priv);
     case FUTEX_WAKE_OP:
-      return futexWakeOp(t, uaddr, val | 0, val2, uaddr2, val3 | 0);
+      return futexWakeOp(t, uaddr, val | 0, val2, uaddr2, val3 | 0, priv);
     case FUTEX_LOCK_PI:
-      return lockPi(t, uaddr, timeout, false, true);
+      return lockPi(t, uaddr, timeout, false, true, priv);
     case FUTEX_LOCK_PI2:
-      return lockPi(t, uaddr, timeout, false, realtime);
+      return lockPi(t, uaddr, timeout, false, realtime, priv);
     case FUTEX_TRYLOCK_PI:
-      return lockPi(t, uaddr, 0, true, false);
+      return lockPi(t, uaddr, 0, true, false, priv);
     case FUTEX_UNLOCK_PI:
-      return unlockPi(t, uaddr);
+      return unlockPi(t, uaddr, priv);
     default:
       return -E.ENOSYS;
   }

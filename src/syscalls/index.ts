@@ -5,8 +5,11 @@ import * as creds from './creds';
 import * as sched from './sched';
 import * as session from './session';
 import * as timers from './timers';
+import * as fsAll from './fs_all';
 import * as futex from './futex';
 import * as mm from './mm';
+import * as pidfd from './pidfd';
+import * as pollf from './poll';
 import * as process from './process';
 import * as signal from './signal';
 import * as sys from './sys';
@@ -17,6 +20,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [mm, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
+  for (const family of [fsAll, pollf, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }

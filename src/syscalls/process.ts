@@ -122,7 +122,11 @@ function prlimit64(t: Task, pid: number, resource: number, newp: number, oldp: n
     next = r;
   }
   if (oldp !== 0 && writeRlimit(t, oldp, rl.cur[resource], rl.max[resource]) < 0) return -E.EFAULT;
-  if (next !== null) rl.set(resource, next[0], next[1]);
+  if (next !== null) {
+    rl.set(resource, next[0], next[1]);
+    // The fd table enforces RLIMIT_NOFILE for every thread of the process.
+    if (resource === RLIMIT_NOFILE) for (const x of target.tg.tasks) x.fdTable.limit = Number.isFinite(next[0]) ? next[0] : 1048576;
+  }
   return 0;
 }
 
@@ -236,6 +240,7 @@ function doExecve(t: Task, path: string, argvAddr: number, envpAddr: number): nu
   if (typeof img === 'number') return img;
   // Point of no return: the old image goes away.
   for (const other of t.tg.tasks.slice()) if (other !== t) t.kernel.exitTask(other, 0, SIGKILL);
+  if (t.tid !== t.tgid) t.kernel.retid(t, t.tgid);
   const old = t.tg.mm;
   const oldCtx = t.ctx;
   t.tg.cpuBaseNs += old.as.cpuTimeNs();

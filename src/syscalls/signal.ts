@@ -8,11 +8,14 @@ import { NSIG, SIGKILL, SIGSEGV, SIGSTOP, SI_TKILL, SI_USER, SigInfo, sigMaskHas
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/threadgroup';
 import { pair, readTimespec } from './util';
+import { RSP, getRegU } from '../platform/regs';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+/** SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO, SA_EXPOSE_TAGBITS, SA_RESTORER, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND. */
+const KNOWN_SA_FLAGS = 0x1 | 0x2 | 0x4 | 0x800 | 0x04000000 | 0x08000000 | 0x10000000 | 0x40000000 | 0x80000000;
 const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
 /** SIGKILL and SIGSTOP can never be blocked. */
@@ -29,7 +32,8 @@ function rtSigaction(t: Task, sig: number, act: number, oact: number, sigsetsize
   if (act !== 0) {
     if (t.mm.copyIn(act, scratch, 0, 32) < 0) return -E.EFAULT;
     nh = scratch.readUInt32LE(0) + scratch.readUInt32LE(4) * 4294967296;
-    nf = scratch.readUInt32LE(8) + scratch.readUInt32LE(12) * 4294967296;
+    // Unknown flag bits are dropped, as Linux does (SA_UNSUPPORTED lets libcs detect that).
+    nf = (scratch.readUInt32LE(8) & KNOWN_SA_FLAGS) >>> 0;
     nr = scratch.readUInt32LE(16) + scratch.readUInt32LE(20) * 4294967296;
     nlo = scratch.readInt32LE(24) & ~UNBLOCKABLE_LO;
     nhi = scratch.readInt32LE(28);
@@ -102,7 +106,10 @@ function rtSigpending(t: Task, set: number, sigsetsize: number): number {
 function sigaltstack(t: Task, ss: number, oss: number): number {
   const s = t.signals;
   // Like Linux: validate and apply the new stack, then report the old one.
-  const oldSp = s.altSp, oldSize = s.altSize, oldFlags = s.altSize === 0 ? SS_DISABLE : s.altFlags & SS_AUTODISARM;
+  const onStack = s.onAltStack(getRegU(t.regs, RSP));
+  const oldSp = s.altSp, oldSize = s.altSize;
+  const oldFlags = onStack ? SS_ONSTACK : s.altSize === 0 ? SS_DISABLE : s.altFlags & SS_AUTODISARM;
+  if (ss !== 0 && onStack) return -E.EPERM; // cannot change the stack while running on it
   if (ss !== 0) {
     if (t.mm.copyIn(ss, scratch, 0, 24) < 0) return -E.EFAULT;
     const nsp = scratch.readUInt32LE(0) + scratch.readUInt32LE(4) * 4294967296;

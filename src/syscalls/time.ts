@@ -95,7 +95,7 @@ function restartSyscall(t: Task): number {
   if (t.restartBlock === RESTART_SLEEP) {
     if (!t.restarting) t.restarting = true; // keep sleep() from resetting the deadline
     const r = sleep(t, t.sysDeadline, 0);
-    if (r !== BLOCKED) t.restartBlock = 0;
+    if (r !== BLOCKED && r !== -E.ERESTART_RESTARTBLOCK) t.restartBlock = 0;
     return r;
   }
   return -E.EINTR;
@@ -114,7 +114,7 @@ function clockNanosleep(t: Task, clockid: number, flags: number, req: number, re
   if (t.restarting) return sleep(t, 0, rem);
   clockid |= 0;
   const c = t.kernel.clock;
-  if (clockid === 3 /* CLOCK_THREAD_CPUTIME_ID */) return -E.EINVAL;
+  if (clockid === 3 /* CLOCK_THREAD_CPUTIME_ID */) return -E.EOPNOTSUPP;
   if (c.read(clockid) < 0) return -E.EINVAL;
   const r = readTimespec(t, req);
   if (r < 0) return r;

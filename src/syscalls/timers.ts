@@ -188,6 +188,8 @@ function getrusage(t: Task, who: number, usage: number): number {
     s = t.tg.cstimeNs;
   } else return -E.EINVAL;
   scratch.fill(0, 0, 144);
+  // ru_maxrss (KiB): the mapped size of the address space, an upper bound of its peak.
+  if (who !== RUSAGE_CHILDREN) put64(32, Math.floor(t.mm.stats().size / 1024));
   put64(0, Math.floor(u / 1e9));
   put64(8, Math.floor((u % 1e9) / 1e3));
   put64(16, Math.floor(s / 1e9));
@@ -206,6 +208,6 @@ export function register(tbl: SyscallTable): void {
   tbl.def(NR.timer_getoverrun, timerGetoverrun);
   tbl.def(NR.timer_delete, timerDelete);
   tbl.def(NR.times, times, 'partial', 'all app CPU time is reported as user time');
-  tbl.def(NR.getrusage, getrusage, 'partial', 'CPU times only (user time); memory and I/O counters are 0');
+  tbl.def(NR.getrusage, getrusage, 'partial', 'CPU times only (user time); ru_maxrss is the mapped size; other counters are 0');
   void ITIMER_VIRTUAL;
 }

@@ -110,17 +110,19 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
     if (t.restarting && t.interrupted()) return -E.ERESTARTSYS;
     return t.block(t.tg.childWait, -1, -1);
   }
+  // Like Linux, the child is collected even if writing the results then faults.
+  let st: number;
+  if (f.code === CLD_STOPPED) st = 0x7f | (f.status << 8);
+  else if (f.code === CLD_CONTINUED) st = 0xffff;
+  else st = f.tg.exitStatus & 0xffff;
+  const tgid = f.tg.tgid;
+  const rtg = f.code === CLD_STOPPED || f.code === CLD_CONTINUED ? null : f.tg;
+  consume(t, f, options);
   if (statusAddr !== 0) {
-    let st: number;
-    if (f.code === CLD_STOPPED) st = 0x7f | (f.status << 8);
-    else if (f.code === CLD_CONTINUED) st = 0xffff;
-    else st = f.tg.exitStatus & 0xffff;
     scratch.writeInt32LE(st, 0);
     if (t.mm.copyOut(statusAddr, scratch, 0, 4) < 0) return -E.EFAULT;
   }
-  if (writeRusage(t, rusage, f.code === CLD_STOPPED || f.code === CLD_CONTINUED ? null : f.tg) < 0) return -E.EFAULT;
-  const tgid = f.tg.tgid;
-  consume(t, f, options);
+  if (writeRusage(t, rusage, rtg) < 0) return -E.EFAULT;
   return tgid;
 }
 

@@ -18,6 +18,13 @@ export class FsContext {
     return c;
   }
 
+  /** clone(): the same context with one more user (CLONE_FS), or a copy. */
+  forClone(share: boolean): FsContext {
+    if (!share) return this.fork();
+    this.users++;
+    return this;
+  }
+
   incUsers(): void {
     this.users++;
   }

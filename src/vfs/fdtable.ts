@@ -39,6 +39,14 @@ export class FdTable {
     return 0;
   }
 
+  /** Whether an fd >= minFd could be installed now (open's early EMFILE check). */
+  hasFree(minFd: number): boolean {
+    let fd = Math.max(minFd, this.hint);
+    const files = this.files;
+    while (fd < files.length && files[fd] !== null) fd++;
+    return fd < this.limit;
+  }
+
   /**
    * Installs f at the lowest free fd >= minFd and returns it, or -EMFILE. Takes over
    * the caller's reference to f (on failure the caller still owns it).
@@ -173,6 +181,12 @@ export class FdTable {
     }
   }
 
+  /** The highest open fd, or -1 (select clamps nfds to it). */
+  maxFd(): number {
+    for (let fd = this.files.length - 1; fd >= 0; fd--) if (this.files[fd] !== null) return fd;
+    return -1;
+  }
+
   /** Open fd numbers in increasing order (for /proc/pid/fd). */
   fds(): number[] {
     const out: number[] = [];
@@ -183,6 +197,13 @@ export class FdTable {
   /** Size of the table as /proc/pid/status FDSize shows it (a multiple of 64, at least 64). */
   get size(): number {
     return Math.max(64, Math.ceil(this.files.length / 64) * 64);
+  }
+
+  /** clone(): the same table with one more user (CLONE_FILES), or a copy. */
+  forClone(share: boolean): FdTable {
+    if (!share) return this.fork();
+    this.users++;
+    return this;
   }
 
   // ---- sharing (CLONE_FILES) ----

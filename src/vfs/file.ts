@@ -121,6 +121,11 @@ export abstract class FileDescription {
     return null;
   }
 
+  /** A host fd whose readiness is this file's (host stdio, host sockets); -1 if none. */
+  get hostFd(): number {
+    return -1;
+  }
+
   /** What mmap maps, or null (ENODEV). */
   mapSource(): MapSource | null {
     return null;
@@ -201,7 +206,7 @@ export function putDirent(buf: Buffer, off: number, size: number, ino: number, n
   buf.writeUInt32LE(0, off + 12);
   buf.writeUInt16LE(reclen, off + 16);
   buf[off + 18] = type;
-  buf.latin1Write(name, off + DIRENT_HDR);
+  buf.write(name, off + DIRENT_HDR, 'latin1');
   buf.fill(0, off + DIRENT_HDR + name.length, off + reclen);
   return off + reclen;
 }
@@ -271,5 +276,36 @@ export class DirectoryFile extends FileDescription {
 
   override fsync(): number {
     return 0;
+  }
+}
+
+// ---- mmap ---------------------------------------------------------------------------------
+
+/** Something that can read file bytes at a position (a regular file's data). */
+export interface ByteSource {
+  readAt(dst: Uint8Array, dstOff: number, len: number, pos: number): number;
+}
+
+/** Whether x offers readAt (regular-file inodes of tmpfs and the host do). */
+export function isByteSource(x: unknown): x is ByteSource {
+  return typeof x === 'object' && x !== null && typeof (x as { readAt?: unknown }).readAt === 'function';
+}
+
+/**
+ * The MapSource handed to mm for a file mapping. It holds the file's data source (not
+ * the description), so mappings stay readable after the fd is closed, as on Linux.
+ */
+export class FileMapSource implements MapSource {
+  constructor(
+    private readonly src: ByteSource,
+    readonly mapName: string,
+    readonly mapDev: number,
+    readonly mapIno: number,
+    /** The file's size at mmap time (pages wholly past it fault with SIGBUS). */
+    readonly mapSize?: number,
+  ) {}
+
+  readForMap(dst: Uint8Array, dstOff: number, len: number, pos: number): number {
+    return this.src.readAt(dst, dstOff, len, pos);
   }
 }

@@ -3,6 +3,7 @@
 // pair. Each container of a pod gets its own namespace; the file systems below can be
 // shared between namespaces.
 import { Dentry } from './dentry';
+import type { DeviceRegistry } from './devices';
 import type { FileSystem } from './inode';
 
 /** Per-mount flags (MS_* values, as mount(2) and statfs report them). */
@@ -43,7 +44,14 @@ export class MountNamespace {
   /** Mountpoint dentry -> the mounts on it (any parent mount), most recent last. */
   private readonly byMountpoint = new Map<Dentry, Mount[]>();
 
-  constructor(rootFs: FileSystem, rootDentry: Dentry, flags = 0, source = 'none') {
+  constructor(
+    rootFs: FileSystem,
+    rootDentry: Dentry,
+    /** How device nodes seen through this namespace are opened. */
+    readonly devices: DeviceRegistry,
+    flags = 0,
+    source = 'none',
+  ) {
     this.root = new Mount(this, rootFs, rootDentry, null, null, flags, source);
   }
 

@@ -5,6 +5,7 @@ import * as E from '../abi/errno';
 import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, Credentials } from '../auth/creds';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, S_IFDIR, S_IFMT, S_ISVTX } from './abi';
 import type { Inode } from './inode';
+import { fsPolicy } from './policy';
 
 /** 0 when creds may access inode for `may` (MAY_READ|MAY_WRITE|MAY_EXEC), else -EACCES. */
 export function permission(creds: Credentials, inode: Inode, may: number): number {
@@ -42,6 +43,18 @@ export function isOwner(creds: Credentials, inode: Inode): boolean {
 export function stickyAllows(creds: Credentials, dir: Inode, child: Inode): boolean {
   if ((dir.mode & S_ISVTX) === 0) return true;
   return creds.fsuid === child.uid || creds.fsuid === dir.uid || creds.hasCap(CAP_FOWNER);
+}
+
+/**
+ * fs.protected_symlinks: in a sticky, world-writable directory (/tmp) a symlink is only
+ * followed by its owner or when the directory's owner also owns the link.
+ */
+export function mayFollowLink(creds: Credentials, dir: Inode, link: Inode): number {
+  if (!fsPolicy.protectedSymlinks) return 0;
+  if (creds.fsuid === link.uid) return 0;
+  if ((dir.mode & (S_ISVTX | 0o002)) !== (S_ISVTX | 0o002)) return 0;
+  if (dir.uid === link.uid) return 0;
+  return -E.EACCES;
 }
 
 /**

@@ -2,9 +2,7 @@
 // path, so stat-heavy workloads allocate nothing), their encodings as Linux's
 // `struct stat` (144 bytes) and `struct statx` (256 bytes), device numbers, and the
 // time source file systems stamp files with.
-import {
-  STATX_ATIME, STATX_BASIC_STATS, STATX_BTIME, STATX_CTIME, STATX_MNT_ID, STATX_MTIME,
-} from './abi';
+import { STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID } from './abi';
 
 const TWO32 = 4294967296;
 
@@ -91,17 +89,16 @@ export function encodeStat(st: Stat, b: Buffer): void {
   b.fill(0, 120, 144);
 }
 
-/** Decodes a raw host `struct stat` (from fstatat) into st. */
-export function decodeStat(b: Uint8Array, st: Stat): void {
-  const dv = new DataView(b.buffer, b.byteOffset, 144);
-  const u64 = (o: number) => dv.getUint32(o + 4, true) * TWO32 + dv.getUint32(o, true);
-  const i64 = (o: number) => dv.getInt32(o + 4, true) * TWO32 + dv.getUint32(o, true);
+/** Decodes a raw host `struct stat` (from fstatat) into st, without allocating. */
+export function decodeStat(b: Buffer, st: Stat): void {
+  const u64 = (o: number) => b.readUInt32LE(o + 4) * TWO32 + b.readUInt32LE(o);
+  const i64 = (o: number) => b.readInt32LE(o + 4) * TWO32 + b.readUInt32LE(o);
   st.dev = u64(0);
   st.ino = u64(8);
   st.nlink = u64(16);
-  st.mode = dv.getUint32(24, true);
-  st.uid = dv.getUint32(28, true);
-  st.gid = dv.getUint32(32, true);
+  st.mode = b.readUInt32LE(24);
+  st.uid = b.readUInt32LE(28);
+  st.gid = b.readUInt32LE(32);
   st.rdev = u64(40);
   st.size = i64(48);
   st.blksize = i64(56);
@@ -145,9 +142,6 @@ export function encodeStatx(st: Stat, b: Buffer): void {
   b.writeUInt32LE(devMajor(st.dev), 136);
   b.writeUInt32LE(devMinor(st.dev), 140);
   putU64(b, 144, st.mntId);
-  void STATX_ATIME;
-  void STATX_MTIME;
-  void STATX_CTIME;
 }
 
 // ---- time -------------------------------------------------------------------------
@@ -192,6 +186,10 @@ export class SetAttr {
     this.mode = this.uid = this.gid = this.size = -1;
     this.atimeSec = this.mtimeSec = 0;
     this.atimeNsec = this.mtimeNsec = UTIME_OMIT;
+    return this;
+  }
+  withSize(size: number): SetAttr {
+    this.size = size;
     return this;
   }
 }

@@ -31,18 +31,20 @@ function mtime(p) {
   try { return statSync(p).mtimeMs; } catch { return -1; }
 }
 
-// Run at most `limit` jobs at once: the machine has 2 cores and gcc is CPU-bound.
+// Run at most `limit` jobs at once: the machine has 2 cores and gcc is CPU-bound. Every job is
+// let finish before the first error is thrown, so no gcc is left writing into test/.build after
+// the caller has given up.
 async function pool(jobs, limit) {
-  const results = [];
+  const errors = [];
   let next = 0;
   async function worker() {
     while (next < jobs.length) {
       const i = next++;
-      results[i] = await jobs[i]();
+      try { await jobs[i](); } catch (e) { errors.push(e); }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  return results;
+  if (errors.length) throw new Error(errors.map((e) => e.message).join('\n'));
 }
 
 /** Names (without .c) of the programs in test/programs/, sorted. */

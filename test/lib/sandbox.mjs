@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..', '..');
-export const TSVISOR = join(ROOT, 'bin', 'tsvisor');
+// TSVISOR=path runs the same suite against another build (or another runtime with the same
+// `do` command line); by default, this checkout's bin/tsvisor.
+export const TSVISOR = process.env.TSVISOR || join(ROOT, 'bin', 'tsvisor');
 
 // A wedged sandbox must fail its own test, not hang the suite. SIGKILL because a sentry stuck in
 // a native wait loop may not react to SIGTERM, and spawnSync would then wait forever.
@@ -25,7 +27,9 @@ export const TIMEOUT_MS = 60_000;
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, {
-    input: opts.input ?? '', // always a (closed) pipe: nothing waits on the terminal
+    // Always a pipe that is closed after the input, so nothing waits on the terminal. Passed as
+    // a Buffer: with encoding 'buffer' node cannot encode a string input itself.
+    input: Buffer.from(opts.input ?? ''),
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     timeout: opts.timeout ?? TIMEOUT_MS,
@@ -63,7 +67,11 @@ export function runSandbox(argv, opts = {}) {
   if (opts.sandboxCwd) flags.push('--cwd', opts.sandboxCwd);
   for (const kv of opts.sandboxEnv ?? []) flags.push('--env', kv);
   flags.push(...(opts.args ?? []));
-  return run(process.execPath, [TSVISOR, 'do', ...flags, '--', ...argv], opts);
+  // A JS entry point is started with this node binary, so the tests need no `node` on PATH.
+  const isNodeScript = TSVISOR.endsWith('.js') || TSVISOR.endsWith('.mjs') || TSVISOR === join(ROOT, 'bin', 'tsvisor');
+  return isNodeScript
+    ? run(process.execPath, [TSVISOR, 'do', ...flags, '--', ...argv], opts)
+    : run(TSVISOR, ['do', ...flags, '--', ...argv], opts);
 }
 
 function describeStatus(r) {

@@ -1,0 +1,314 @@
+// The sentry's own stdio (host fds 0, 1, 2) as file descriptions for the container's
+// first process.
+//
+//  - A regular file (`>>log`, `<input`) is used directly: reads and writes at the host
+//    file offset, which the caller's shell shares, as it would with a native child.
+//  - A terminal, pipe or socket is reopened through /proc/self/fd/N with O_NONBLOCK:
+//    that makes a new open file description, so the caller's shell never sees
+//    O_NONBLOCK. A read or write that would block parks the task on the host fd
+//    (t.blockOnHostFd) instead of blocking the sentry. When reopening is impossible
+//    (a socket), the fd is used as it is, and the sentry polls before each transfer.
+//  - ioctl passes TCGETS/TCSETS*/TIOCGWINSZ/TIOCSWINSZ/FIONREAD through for terminals
+//    (FIONREAD for pipes too); everything else is ENOTTY.
+//
+// Call wrapHostStdio before the sandbox confines itself (it needs /proc/self/fd).
+import * as E from '../../abi/errno';
+import type { MapSource } from '../../mm/mm';
+import {
+  H_AT_EMPTY_PATH, H_AT_FDCWD, H_F_GETFL, H_O_NOCTTY, H_O_NONBLOCK, hostClose, hostFcntl, hostFstatat, hostIoctl,
+  hostLseek, hostOpenat, hostPollOne, hostPread, hostPwrite, hostReadlinkat,
+} from '../../platform/hostfile';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from '../../waiter/waiter';
+import {
+  FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, PIPE_BUF, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, TCGETS, TCSETS, TCSETSF,
+  TCSETSW, TERMIOS_SIZE, TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
+} from '../../vfs/abi';
+import { Dentry } from '../../vfs/dentry';
+import { FileDescription, FileMapSource } from '../../vfs/file';
+import { FileSystem, Inode } from '../../vfs/inode';
+import { Mount, anonMount } from '../../vfs/mount';
+import { Stat, decodeStat } from '../../vfs/stat';
+import type { VfsTask } from '../../vfs/task';
+
+const statBuf = Buffer.alloc(144);
+/** glibc's struct termios is 60 bytes; the kernel copies 36 of them to the app. */
+const ioBuf = Buffer.alloc(64);
+
+class HostIoFs extends FileSystem {
+  readonly name = 'hostio';
+  readonly magic = 0x686f7374;
+  private readonly rootInode: HostIoRoot = new HostIoRoot(this);
+  root(): Inode {
+    return this.rootInode;
+  }
+}
+
+class HostIoRoot extends Inode {
+  readonly ino = 1;
+  readonly mode = S_IFDIR | 0o500;
+  readonly uid = 0;
+  readonly gid = 0;
+  constructor(readonly fs: HostIoFs) {
+    super();
+  }
+  stat(st: Stat): void {
+    st.reset();
+    st.dev = this.fs.dev;
+    st.ino = 1;
+    st.mode = this.mode;
+  }
+  open(): number {
+    return -E.ENXIO;
+  }
+}
+
+const hostIoFs = new HostIoFs();
+const hostIoMount: Mount = anonMount(hostIoFs, new Dentry('hostio:', null, hostIoFs.root()));
+
+/** A host fd shared by the descriptions made from one stdio stream. */
+class HostFdRef {
+  users = 0;
+  constructor(
+    readonly fd: number,
+    /** Whether the sentry opened it (and so closes it): the original 0/1/2 stay open. */
+    readonly owned: boolean,
+  ) {}
+  acquire(): void {
+    this.users++;
+  }
+  release(): void {
+    if (--this.users === 0 && this.owned) hostClose(this.fd);
+  }
+}
+
+/** What fstat and /proc/pid/fd/N show for a host stdio stream. */
+export class HostStdioInode extends Inode {
+  readonly fs = hostIoFs;
+  readonly ino: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+
+  constructor(
+    readonly ref: HostFdRef,
+    /** A terminal: TCGETS and friends pass through. */
+    readonly tty: boolean,
+    /** Poll before each transfer (the host fd is blocking). */
+    readonly pollFirst: boolean,
+    /** A regular file (shared host offset). */
+    readonly regular: boolean,
+    /** Access mode of the host fd. */
+    readonly access: number,
+    readonly linkName: string,
+    st: Stat,
+  ) {
+    super();
+    this.ino = st.ino;
+    this.mode = st.mode;
+    this.uid = st.uid;
+    this.gid = st.gid;
+  }
+
+  /** Host attributes, fresh (sizes change). */
+  stat(st: Stat): void {
+    if (hostFstatat(this.ref.fd, '', H_AT_EMPTY_PATH, statBuf) < 0) {
+      st.reset();
+      st.mode = this.mode;
+      st.ino = this.ino;
+      return;
+    }
+    decodeStat(statBuf, st);
+  }
+
+  /** Reopening /dev/stdout (/proc/self/fd/1) shares the same host stream. */
+  open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    return this.regular ? new HostRegularFD(mnt, d, flags, this) : new HostStreamFD(mnt, d, flags, this);
+  }
+}
+
+/** A host regular file on stdio: its host offset is the file offset. */
+export class HostRegularFD extends FileDescription {
+  private closed = false;
+  constructor(mnt: Mount, d: Dentry, flags: number, readonly io: HostStdioInode) {
+    super(mnt, d, flags);
+    io.ref.acquire();
+  }
+
+  override get seekable(): boolean {
+    return true;
+  }
+
+  override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
+    return hostPread(this.io.ref.fd, dst, dstOff, len, pos);
+  }
+
+  override write(_t: VfsTask, src: Uint8Array, srcOff: number, len: number, pos: number): number {
+    return hostPwrite(this.io.ref.fd, src, srcOff, len, pos);
+  }
+
+  override lseek(_t: VfsTask, off: number, whence: number): number {
+    return hostLseek(this.io.ref.fd, off, whence);
+  }
+
+  override fsync(): number {
+    return 0;
+  }
+
+  override mapSource(): MapSource {
+    const fd = this.io.ref.fd;
+    return new FileMapSource({ readAt: (dst, off, len, pos) => hostPread(fd, dst, off, len, pos) }, this.io.linkName,
+      hostIoFs.dev, this.io.ino);
+  }
+
+  override get anonName(): string {
+    return this.io.linkName;
+  }
+
+  protected override release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.io.ref.release();
+  }
+}
+
+/** A terminal, pipe or socket on stdio. */
+export class HostStreamFD extends FileDescription {
+  private closed = false;
+  constructor(mnt: Mount, d: Dentry, flags: number, readonly io: HostStdioInode) {
+    super(mnt, d, flags);
+    io.ref.acquire();
+  }
+
+  override read(t: VfsTask, dst: Uint8Array, dstOff: number, len: number, _pos: number): number {
+    if (len === 0) return 0;
+    const io = this.io, fd = io.ref.fd;
+    if (io.pollFirst && (hostPollOne(fd, EVENT_IN) & (EVENT_IN | EVENT_HUP | EVENT_ERR)) === 0) {
+      return this.wait(t, EVENT_IN);
+    }
+    const r = hostPread(fd, dst, dstOff, len, -1);
+    if (r === -E.EAGAIN) return this.wait(t, EVENT_IN);
+    return r;
+  }
+
+  override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
+    if (len === 0) return 0;
+    const io = this.io, fd = io.ref.fd;
+    if (io.pollFirst) {
+      if ((hostPollOne(fd, EVENT_OUT) & (EVENT_OUT | EVENT_ERR | EVENT_HUP)) === 0) return this.wait(t, EVENT_OUT);
+      // A blocking host fd with room for PIPE_BUF bytes takes that much without blocking.
+      if (len > PIPE_BUF) len = PIPE_BUF;
+    }
+    const r = hostPwrite(fd, src, srcOff, len, -1);
+    if (r === -E.EAGAIN) return this.wait(t, EVENT_OUT);
+    return r;
+  }
+
+  private wait(t: VfsTask, events: number): number {
+    if (this.nonblocking) return -E.EAGAIN;
+    if (t.interrupted()) return -E.ERESTARTSYS;
+    return t.blockOnHostFd(this.io.ref.fd, events, -1);
+  }
+
+  override readiness(mask: number): number {
+    const r = hostPollOne(this.io.ref.fd, mask);
+    return r < 0 ? EVENT_ERR : r;
+  }
+
+  override get hostFd(): number {
+    return this.io.ref.fd;
+  }
+
+  override ioctl(t: VfsTask, req: number, arg: number): number {
+    const io = this.io;
+    let inLen = 0, outLen = 0;
+    switch (req) {
+      case TCGETS:
+        if (!io.tty) return -E.ENOTTY;
+        outLen = TERMIOS_SIZE;
+        break;
+      case TCSETS: case TCSETSW: case TCSETSF:
+        if (!io.tty) return -E.ENOTTY;
+        inLen = TERMIOS_SIZE;
+        break;
+      case TIOCGWINSZ:
+        if (!io.tty) return -E.ENOTTY;
+        outLen = WINSIZE_SIZE;
+        break;
+      case TIOCSWINSZ:
+        if (!io.tty) return -E.ENOTTY;
+        inLen = WINSIZE_SIZE;
+        break;
+      case FIONREAD:
+        outLen = 4;
+        break;
+      default:
+        return -E.ENOTTY;
+    }
+    ioBuf.fill(0);
+    if (inLen > 0 && t.mm.copyIn(arg, ioBuf, 0, inLen) < 0) return -E.EFAULT;
+    const r = hostIoctl(io.ref.fd, req, ioBuf);
+    if (r < 0) return r;
+    if (outLen > 0 && t.mm.copyOut(arg, ioBuf, 0, outLen) < 0) return -E.EFAULT;
+    return r;
+  }
+
+  override available(): number {
+    if (hostIoctl(this.io.ref.fd, FIONREAD, ioBuf) < 0) return -E.ENOTTY;
+    return ioBuf.readInt32LE(0);
+  }
+
+  override fsync(): number {
+    return -E.EINVAL;
+  }
+
+  override get anonName(): string {
+    return this.io.linkName;
+  }
+
+  protected override release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.io.ref.release();
+  }
+}
+
+/**
+ * Wraps the sentry's host fd (0, 1 or 2) as a description for the container's first
+ * process; null when the fd is not open. The result has one reference.
+ */
+export function wrapHostStdio(hostFd: number): FileDescription | null {
+  const fl = hostFcntl(hostFd, H_F_GETFL, 0);
+  if (fl < 0) return null;
+  const st = new Stat();
+  if (hostFstatat(hostFd, '', H_AT_EMPTY_PATH, statBuf) < 0) return null;
+  decodeStat(statBuf, st);
+  const access = fl & O_ACCMODE;
+  const type = st.mode & S_IFMT;
+  const link = readHostLink(hostFd);
+  let inode: HostStdioInode;
+  if (type === S_IFREG) {
+    inode = new HostStdioInode(new HostFdRef(hostFd, false), false, false, true, access, '[host file]', st);
+  } else {
+    const tty = type === S_IFCHR && hostIoctl(hostFd, TCGETS, ioBuf) >= 0;
+    // A new open file description, so O_NONBLOCK stays ours.
+    const fd = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
+    const name = link;
+    if (fd >= 0) inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
+    else inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, true, false, access, name, st);
+  }
+  const d = new Dentry(inode.linkName, null, inode);
+  // F_GETFL shows what the host fd shows, without any O_NONBLOCK of the caller's.
+  const flags = fl & (O_ACCMODE | O_APPEND | O_LARGEFILE);
+  return inode.regular ? new HostRegularFD(hostIoMount, d, flags, inode) : new HostStreamFD(hostIoMount, d, flags, inode);
+}
+
+function readHostLink(fd: number): string {
+  const b = Buffer.alloc(256);
+  const n = hostReadlinkat(H_AT_FDCWD, `/proc/self/fd/${fd}`, b);
+  return n > 0 ? b.toString('latin1', 0, n) : `host:[${fd}]`;
+}
+
+/** Whether a description is host stdio on a terminal (for the kernel's console logic). */
+export function isHostTerminal(f: FileDescription): boolean {
+  return (f instanceof HostStreamFD) && f.io.tty;
+}

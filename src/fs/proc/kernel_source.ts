@@ -1,0 +1,65 @@
+// The one place procfs touches the kernel: reads its task registry (never changes it).
+import type { Kernel } from '../../kernel/kernel';
+import { Task, TaskState } from '../../kernel/task';
+import type { ProcProcess, ProcSource } from './source';
+import type { ThreadGroup } from '../../kernel/threadgroup';
+import { Credentials } from '../../auth/creds';
+
+function stateLetter(t: Task): string {
+  switch (t.state) {
+    case TaskState.Running:
+    case TaskState.Runnable:
+      return 'R';
+    case TaskState.Blocked:
+      return 'S';
+    case TaskState.Stopped:
+      return 'T';
+    default:
+      return 'Z';
+  }
+}
+
+/** A ProcSource over the kernel's task registry. */
+export function kernelProcSource(k: Kernel): ProcSource {
+  const view = (tg: ThreadGroup, t: Task | undefined): ProcProcess | null => {
+    if (t === undefined) {
+      // A zombie (or a group whose leader thread is gone): what Linux still shows.
+      if (tg.exitStatus < 0 && tg.tasks.length === 0) return null;
+      const any = tg.tasks[0];
+      return {
+        tgid: tg.tgid, ppid: tg.parent !== null ? tg.parent.tgid : 0, pgid: tg.pgid, sid: tg.sid,
+        comm: any?.comm ?? '', state: tg.exitStatus >= 0 ? 'Z' : any !== undefined ? stateLetter(any) : 'Z',
+        mm: tg.exitStatus >= 0 ? null : tg.mm, fdTable: any?.fdTable ?? null, fs: any?.fs ?? null,
+        creds: any?.creds ?? new Credentials(), tids: tg.tasks.map((x) => x.tid),
+      };
+    }
+    return {
+      tgid: tg.tgid,
+      ppid: tg.parent !== null ? tg.parent.tgid : 0,
+      pgid: tg.pgid,
+      sid: tg.sid,
+      comm: t.comm,
+      state: tg.stopped ? 'T' : stateLetter(t),
+      mm: tg.mm,
+      fdTable: t.fdTable,
+      fs: t.fs,
+      creds: t.creds,
+      tids: tg.tasks.map((x) => x.tid),
+    };
+  };
+  return {
+    process(id: number): ProcProcess | null {
+      const tg = k.threadGroups.get(id) ?? k.tasks.get(id)?.tg;
+      if (tg === undefined) return null;
+      return view(tg, tg.tasks.find((x) => x.tid === tg.tgid) ?? tg.tasks[0]);
+    },
+    thread(tgid: number, tid: number): ProcProcess | null {
+      const t = k.tasks.get(tid);
+      if (t === undefined || t.tgid !== tgid) return null;
+      return view(t.tg, t);
+    },
+    tgids(): number[] {
+      return [...k.threadGroups.keys()].sort((a, b) => a - b);
+    },
+  };
+}

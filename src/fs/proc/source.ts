@@ -1,0 +1,32 @@
+// What /proc reads about processes: a small read-only view, so procfs depends on the
+// kernel only through kernel_source.ts (one adapter) and is testable with fakes.
+import type { Credentials } from '../../auth/creds';
+import type { MM } from '../../mm/mm';
+import type { FsContext } from '../../vfs/context';
+import type { FdTable } from '../../vfs/fdtable';
+
+export interface ProcProcess {
+  readonly tgid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  /** The thread-group leader's name (comm), at most 15 bytes. */
+  readonly comm: string;
+  /** One-letter state: R, S, D, T, Z. */
+  readonly state: string;
+  readonly mm: MM | null;
+  readonly fdTable: FdTable | null;
+  readonly fs: FsContext | null;
+  readonly creds: Credentials;
+  /** Thread ids, leader first. */
+  readonly tids: readonly number[];
+}
+
+export interface ProcSource {
+  /** The process whose thread-group id (or any of whose thread ids) is id, or null. */
+  process(id: number): ProcProcess | null;
+  /** Thread-group ids of the live processes, ascending. */
+  tgids(): number[];
+  /** The process as seen from one of its threads (its own comm and state), or null. */
+  thread(tgid: number, tid: number): ProcProcess | null;
+}

@@ -1,0 +1,12 @@
+// All file-family syscalls (fs_*.ts) in one call, for syscalls/index.ts.
+import { SyscallTable } from './table';
+import * as attr from './fs_attr';
+import * as dir from './fs_dir';
+import * as fd from './fs_fd';
+import * as open from './fs_open';
+import * as rw from './fs_rw';
+import * as stat from './fs_stat';
+
+export function register(table: SyscallTable): void {
+  for (const family of [open, rw, stat, dir, fd, attr]) family.register(table);
+}
