@@ -85,14 +85,15 @@ export class Futexes {
     t.robustList = 0;
     const b = Buffer.alloc(24);
     if (t.mm.copyIn(head, b, 0, 24) < 0) return;
-    const u64 = (o: number) => b.readUInt32LE(o + 4) * 4294967296 + b.readUInt32LE(o);
+    // Entries carry a flag in bit 0 (set for PI futexes): the address is the rest.
+    const u64 = (o: number) => b.readUInt32LE(o + 4) * 4294967296 + ((b.readUInt32LE(o) & ~1) >>> 0);
     const offset = b.readInt32LE(12) * 4294967296 + b.readUInt32LE(8);
     const pending = u64(16);
     let entry = u64(0);
     const nb = Buffer.alloc(8);
     for (let n = 0; entry !== head && entry !== 0 && n < 2048; n++) {
       if (t.mm.copyIn(entry, nb, 0, 8) < 0) return;
-      const next = nb.readUInt32LE(4) * 4294967296 + nb.readUInt32LE(0);
+      const next = nb.readUInt32LE(4) * 4294967296 + ((nb.readUInt32LE(0) & ~1) >>> 0);
       if (entry !== pending) this.ownerDied(t, entry + offset);
       entry = next;
     }
