@@ -1,35 +1,23 @@
 // pidfds: a file that names a process. Readable (in poll's sense) once the process has
 // exited; pidfd_send_signal and waitid(P_PIDFD) act through it.
 import type { ThreadGroup } from '../../kernel/threadgroup';
-import { O_RDWR, S_IFDIR, S_IFREG } from '../../vfs/abi';
+import { O_RDWR, S_IFREG } from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import { FileDescription } from '../../vfs/file';
-import { FileSystem, Inode } from '../../vfs/inode';
-import { anonMount } from '../../vfs/mount';
+import { Inode } from '../../vfs/inode';
+import { PseudoFs } from '../../vfs/pseudofs';
 import { Stat } from '../../vfs/stat';
 import { EVENT_IN, EVENT_RDNORM, WaitQueue } from '../../waiter/waiter';
 
-class AnonFs extends FileSystem {
-  readonly name = 'anon_inodefs';
-  readonly magic = 0x09041934;
-  private readonly rootInode: AnonInode;
-  constructor() {
-    super();
-    this.rootInode = new AnonInode(this, S_IFDIR | 0o700);
-  }
-  root(): Inode {
-    return this.rootInode;
-  }
-}
+const anonFs = new PseudoFs('anon_inodefs', 0x09041934);
 
 /** Linux shares one inode among anonymous files; so do we ("anon_inode:[pidfd]"). */
 class AnonInode extends Inode {
   readonly ino = 1;
   readonly uid = 0;
   readonly gid = 0;
-  constructor(readonly fs: AnonFs, readonly mode: number) {
-    super();
-  }
+  readonly mode = S_IFREG | 0o600;
+  readonly fs = anonFs;
   stat(st: Stat): void {
     st.reset();
     st.dev = this.fs.dev;
@@ -43,14 +31,11 @@ class AnonInode extends Inode {
   }
 }
 
-const anonFs = new AnonFs();
-const fileInode = new AnonInode(anonFs, S_IFREG | 0o600);
-const anonMnt = anonMount(anonFs, new Dentry('anon_inode:', null, anonFs.root()));
-const pidfdDentry = new Dentry('anon_inode:[pidfd]', null, fileInode);
+const pidfdDentry = new Dentry('anon_inode:[pidfd]', null, new AnonInode());
 
 export class PidFd extends FileDescription {
   constructor(readonly tg: ThreadGroup, flags: number) {
-    super(anonMnt, pidfdDentry, O_RDWR | flags);
+    super(anonFs.mount, pidfdDentry, O_RDWR | flags);
   }
 
   override readiness(mask: number): number {

@@ -28,42 +28,15 @@ import { FileDescription, FileMapSource } from '../../vfs/file';
 import { FileSystem, Inode } from '../../vfs/inode';
 import { Mount, anonMount } from '../../vfs/mount';
 import { Stat, decodeStat } from '../../vfs/stat';
+import { PseudoFs } from '../../vfs/pseudofs';
 import type { VfsTask } from '../../vfs/task';
 
 const statBuf = Buffer.alloc(144);
 /** glibc's struct termios is 60 bytes; the kernel copies 36 of them to the app. */
 const ioBuf = Buffer.alloc(64);
 
-class HostIoFs extends FileSystem {
-  readonly name = 'hostio';
-  readonly magic = 0x686f7374;
-  private readonly rootInode: HostIoRoot = new HostIoRoot(this);
-  root(): Inode {
-    return this.rootInode;
-  }
-}
-
-class HostIoRoot extends Inode {
-  readonly ino = 1;
-  readonly mode = S_IFDIR | 0o500;
-  readonly uid = 0;
-  readonly gid = 0;
-  constructor(readonly fs: HostIoFs) {
-    super();
-  }
-  stat(st: Stat): void {
-    st.reset();
-    st.dev = this.fs.dev;
-    st.ino = 1;
-    st.mode = this.mode;
-  }
-  open(): number {
-    return -E.ENXIO;
-  }
-}
-
-const hostIoFs = new HostIoFs();
-const hostIoMount: Mount = anonMount(hostIoFs, new Dentry('hostio:', null, hostIoFs.root()));
+const hostIoFs = new PseudoFs('hostio', 0x686f7374);
+const hostIoMount: Mount = hostIoFs.mount;
 
 /** A host fd shared by the descriptions made from one stdio stream. */
 class HostFdRef {

@@ -16,6 +16,7 @@ import { FileDescription } from '../../vfs/file';
 import { FileSystem, Inode } from '../../vfs/inode';
 import { Mount, anonMount } from '../../vfs/mount';
 import { DateTimeSource, Stat, TimeSource } from '../../vfs/stat';
+import { PseudoFs } from '../../vfs/pseudofs';
 import type { VfsTask } from '../../vfs/task';
 
 export const PIPE_DEFAULT_SIZE = 65536;
@@ -134,44 +135,14 @@ export class Pipe {
   }
 }
 
-class PipeFs extends FileSystem {
-  readonly name = 'pipefs';
-  readonly magic = 0x50495045;
-  private readonly rootInode = new PipeRoot(this);
-  nextIno = 1;
-  root(): Inode {
-    return this.rootInode;
-  }
-}
-
-class PipeRoot extends Inode {
-  readonly ino = 1;
-  readonly mode = S_IFDIR | 0o700;
-  readonly uid = 0;
-  readonly gid = 0;
-  constructor(readonly fs: PipeFs) {
-    super();
-  }
-  stat(st: Stat): void {
-    st.reset();
-    st.dev = this.fs.dev;
-    st.ino = 1;
-    st.mode = this.mode;
-    st.nlink = 2;
-  }
-  open(): FileDescription | number {
-    return -E.ENXIO;
-  }
-}
-
-const pipeFs = new PipeFs();
+const pipeFs = new PseudoFs('pipefs', 0x50495045);
 let pipeClock: TimeSource = new DateTimeSource();
 
 /** Sets where pipe timestamps come from (the kernel's clock). */
 export function setPipeClock(c: TimeSource): void {
   pipeClock = c;
 }
-const pipeMount: Mount = anonMount(pipeFs, new Dentry('pipe:', null, pipeFs.root()));
+const pipeMount: Mount = pipeFs.mount;
 
 /** The inode of an anonymous pipe: what fstat and /proc/pid/fd/N see. */
 export class PipeInode extends Inode {
