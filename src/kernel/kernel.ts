@@ -112,6 +112,8 @@ export class Kernel {
   private readonly timers: Timer[] = [];
   /** Host fd -> the tasks waiting for it and the events its epoll registration asks for. */
   private readonly hostWaiters = new Map<number, { events: number; tasks: Task[]; armed?: boolean }>();
+  /** How many host fds have a live epoll registration (kept so the loop need not scan). */
+  private armedHostFds = 0;
   /** Tasks whose wait is already satisfied as they park (a host fd that cannot be polled). */
   private readonly readyNow: Task[] = [];
   private readonly ev = new PlatformEvent();
@@ -204,9 +206,7 @@ export class Kernel {
           continue;
         }
       }
-      let armed = false;
-      for (const w of this.hostWaiters.values()) if (w.armed) armed = true;
-      const watching = timeout >= 0 || armed || this.running === 0;
+      const watching = timeout >= 0 || this.armedHostFds > 0 || this.running === 0;
       const kind = platform.wait(timeout, watching, ev);
       switch (kind) {
         case EventKind.Syscall: {
@@ -405,11 +405,14 @@ export class Kernel {
     }
     w.tasks.push(t);
     if ((w.events & events) !== events || !w.armed) {
-      if (w.armed) this.platform.unwatchFd(fd);
+      if (w.armed) {
+        this.platform.unwatchFd(fd);
+        this.armedHostFds--;
+      }
       w.events |= events;
       w.armed = this.platform.watchFd(fd, w.events | 0x40000000 /* EPOLLONESHOT */, fd) >= 0;
-      // Not pollable (a regular file): it is always ready.
-      if (!w.armed) this.readyNow.push(t);
+      if (w.armed) this.armedHostFds++;
+      else this.readyNow.push(t); // not pollable (a regular file): always ready
     }
   }
 
@@ -421,7 +424,10 @@ export class Kernel {
       if (i >= 0) w.tasks.splice(i, 1);
       if (w.tasks.length === 0) {
         this.hostWaiters.delete(fd);
-        if (w.armed) this.platform.unwatchFd(fd);
+        if (w.armed) {
+          this.platform.unwatchFd(fd);
+          this.armedHostFds--;
+        }
       }
     }
     t.blockHostFds.length = 0;
@@ -430,7 +436,12 @@ export class Kernel {
   private onHostFd(fd: number): void {
     const w = this.hostWaiters.get(fd);
     if (w === undefined) return;
-    w.armed = false; // one-shot: fired
+    // One-shot: fired. Drop the (now disabled) registration so the next waiter can add it.
+    if (w.armed) {
+      this.platform.unwatchFd(fd);
+      this.armedHostFds--;
+    }
+    w.armed = false;
     for (const t of w.tasks.slice()) this.wake(t, false);
   }
 
@@ -470,7 +481,7 @@ export class Kernel {
     }
     // A synchronous fault: the thread gets the signal now, and cannot block or ignore it.
     const vma = t.mm.find(ev.addr);
-    this.log.debug('fault', { tid: t.tid, signo, code, addr: ev.addr.toString(16), rip: getReg(t.regs, RIP).toString(16),
+    if (this.log.enabled('debug')) this.log.debug('fault', { tid: t.tid, signo, code, addr: ev.addr.toString(16), rip: getReg(t.regs, RIP).toString(16),
       vma: vma === null ? 'none' : `${vma.start.toString(16)}-${vma.end.toString(16)} prot=${vma.prot} cow=${vma.cow} users=${vma.backing.users}` });
     forceable(t, signo);
     sendToTask(this, t, new SigInfo(signo, code, 0, 0, 0, 0, ev.addr), true);

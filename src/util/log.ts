@@ -12,6 +12,11 @@ export class Logger {
     private readonly min: LogLevel = 'warn',
   ) {}
 
+  /** Whether level would be written (to skip building messages nobody reads). */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= RANK[this.min];
+  }
+
   log(level: LogLevel, msg: string, fields?: Record<string, string | number | boolean>): void {
     if (RANK[level] < RANK[this.min]) return;
     let line: string;

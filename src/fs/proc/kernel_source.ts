@@ -25,12 +25,12 @@ export function kernelProcSource(k: Kernel): ProcSource {
     if (t === undefined) {
       // A zombie (or a group whose leader thread is gone): what Linux still shows.
       if (tg.exitStatus < 0 && tg.tasks.length === 0) return null;
-      const any = tg.tasks[0];
+      const first = tg.tasks[0];
       return {
         tgid: tg.tgid, ppid: tg.parent !== null ? tg.parent.tgid : 0, pgid: tg.pgid, sid: tg.sid,
-        comm: any?.comm ?? '', state: tg.exitStatus >= 0 ? 'Z' : any !== undefined ? stateLetter(any) : 'Z',
-        mm: tg.exitStatus >= 0 ? null : tg.mm, fdTable: any?.fdTable ?? null, fs: any?.fs ?? null,
-        creds: any?.creds ?? new Credentials(), tids: tg.tasks.map((x) => x.tid),
+        comm: first?.comm ?? '', state: tg.exitStatus >= 0 ? 'Z' : first !== undefined ? stateLetter(first) : 'Z',
+        mm: tg.exitStatus >= 0 ? null : tg.mm, fdTable: first?.fdTable ?? null, fs: first?.fs ?? null,
+        creds: first?.creds ?? new Credentials(), tids: tg.tasks.map((x) => x.tid),
       };
     }
     return {
