@@ -10,6 +10,9 @@ import * as futex from './futex';
 import * as mm from './mm';
 import * as pidfd from './pidfd';
 import * as pollf from './poll';
+import * as epoll from './epoll';
+import * as eventfd from './eventfd';
+import * as timerfd from './timerfd';
 import * as process from './process';
 import * as signal from './signal';
 import * as sys from './sys';
@@ -20,6 +23,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [fsAll, pollf, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
+  for (const family of [fsAll, pollf, epoll, eventfd, timerfd, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }
