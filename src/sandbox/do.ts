@@ -21,6 +21,7 @@ import type { FsContext } from '../vfs/context';
 import { vfsHooks } from '../vfs/hooks';
 import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
+import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
 import { pidfdTarget } from '../syscalls/pidfd';
 import { resolveCommand } from './path';
@@ -89,7 +90,7 @@ export function runDo(o: DoOptions): number {
 
   try {
     const creds = Credentials.root();
-    const rlimits = new Rlimits();
+    const rlimits = callerRlimits();
     const fdTable = new FdTable(rlimits.cur[RLIMIT_NOFILE]);
     for (const fd of [0, 1, 2]) {
       const f = root.stdio(fd);

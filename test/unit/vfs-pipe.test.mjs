@@ -17,7 +17,7 @@ function setup() {
   sb.rfs.setProcSource({
     process: (id) => (id === 1 ? {
       tgid: 1, ppid: 0, pgid: 1, sid: 1, comm: 'test', state: 'R', mm: t.mm, fdTable: t.fdTable, fs: t.fs,
-      creds: t.creds, tids: [1],
+      creds: t.creds, tids: [1], rlimits: null,
     } : null),
     tgids: () => [1],
   });

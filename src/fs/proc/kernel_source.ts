@@ -30,7 +30,7 @@ export function kernelProcSource(k: Kernel): ProcSource {
         tgid: tg.tgid, ppid: tg.parent !== null ? tg.parent.tgid : 0, pgid: tg.pgid, sid: tg.sid,
         comm: first?.comm ?? '', state: tg.exitStatus >= 0 ? 'Z' : first !== undefined ? stateLetter(first) : 'Z',
         mm: tg.exitStatus >= 0 ? null : tg.mm, fdTable: first?.fdTable ?? null, fs: first?.fs ?? null,
-        creds: first?.creds ?? new Credentials(), tids: tg.tasks.map((x) => x.tid),
+        creds: first?.creds ?? new Credentials(), tids: tg.tasks.map((x) => x.tid), rlimits: tg.rlimits,
       };
     }
     return {
@@ -45,6 +45,7 @@ export function kernelProcSource(k: Kernel): ProcSource {
       fs: t.fs,
       creds: t.creds,
       tids: tg.tasks.map((x) => x.tid),
+      rlimits: tg.rlimits,
     };
   };
   return {

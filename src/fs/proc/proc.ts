@@ -150,6 +150,26 @@ class ProcThreadSelf extends ProcNode {
 
 type Gen = (p: ProcProcess, t: VfsTask) => Buffer | string;
 
+/** Rows of /proc/pid/limits in RLIMIT_* order: name and unit, as Linux prints them. */
+const LIMIT_ROWS: [string, string][] = [
+  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'],
+  ['Max open files', 'files'], ['Max locked memory', 'bytes'], ['Max address space', 'bytes'],
+  ['Max file locks', 'locks'], ['Max pending signals', 'signals'], ['Max msgqueue size', 'bytes'],
+  ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+];
+
+function limitsText(p: ProcProcess): string {
+  const r = p.rlimits;
+  const v = (x: number) => (Number.isFinite(x) ? String(x) : 'unlimited');
+  let out = `${'Limit'.padEnd(25)} ${'Soft Limit'.padEnd(20)} ${'Hard Limit'.padEnd(20)} ${'Units'.padEnd(10)}\n`;
+  LIMIT_ROWS.forEach(([name, unit], i) => {
+    const cur = r !== null ? v(r.cur[i]) : 'unlimited', max = r !== null ? v(r.max[i]) : 'unlimited';
+    out += `${name.padEnd(25)} ${cur.padEnd(20)} ${max.padEnd(20)} ${unit === '' ? '' : unit.padEnd(10)}\n`;
+  });
+  return out;
+}
+
 interface PidEntry {
   name: string;
   kind: 'file' | 'link' | 'fd' | 'task';
@@ -164,6 +184,7 @@ const PID_ENTRIES: PidEntry[] = [
   { name: 'environ', kind: 'file', mode: 0o400, gen: (p) => memRange(p, 'env') },
   { name: 'exe', kind: 'link', mode: 0o777 },
   { name: 'fd', kind: 'fd', mode: 0o500 },
+  { name: 'limits', kind: 'file', mode: 0o444, gen: limitsText },
   { name: 'maps', kind: 'file', mode: 0o444, gen: (p) => (p.mm !== null ? p.mm.mapsText() : '') },
   { name: 'root', kind: 'link', mode: 0o777 },
   { name: 'stat', kind: 'file', mode: 0o444, gen: statText },

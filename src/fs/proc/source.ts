@@ -20,6 +20,8 @@ export interface ProcProcess {
   readonly creds: Credentials;
   /** Thread ids, leader first. */
   readonly tids: readonly number[];
+  /** Resource limits (soft, hard) by RLIMIT_* number; Infinity = unlimited. */
+  readonly rlimits: { readonly cur: readonly number[]; readonly max: readonly number[] } | null;
 }
 
 export interface ProcSource {
