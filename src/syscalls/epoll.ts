@@ -3,21 +3,19 @@
 // own queue (which every entry's file wakes) and on the host fds behind watched files.
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { EPOLLEXCLUSIVE, EPOLLET, EPOLLONESHOT, EPOLLWAKEUP, EpollEntry, EpollFile } from '../fs/anon/epoll';
+import { EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP, EpollEntry, EpollFile } from '../fs/anon/epoll';
 import { O_CLOEXEC, S_IFDIR, S_IFMT, S_IFREG } from '../vfs/abi';
 import type { FileDescription } from '../vfs/file';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDBAND, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRBAND,
-  EVENT_WRNORM, EVENT_MSG } from '../waiter/waiter';
+import { BLOCKED, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDBAND, EVENT_RDNORM, EVENT_WRBAND, EVENT_WRNORM }
+  from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { pair, readTimespec } from './util';
 
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
-const TWO32 = 4294967296;
 const EP_MAX_EVENTS = Math.floor(0x7fffffff / 12);
 const EXCLUSIVE_OK = EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_RDBAND | EVENT_WRNORM | EVENT_WRBAND | EVENT_ERR |
   EVENT_HUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
-void EVENT_PRI; void EVENT_RDHUP; void EVENT_MSG;
 
 function create(t: Task, flags: number): number {
   const f = new EpollFile(0);
@@ -85,7 +83,10 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, evAddr: number)
       e.dataLo = lo;
       e.dataHi = hi;
       e.disabled = false;
-      e.fired = true;
+      if (!e.fired) {
+        e.fired = true;
+        f.moveToEnd(e);
+      }
       e.rearm();
       f.queue.notify(EVENT_IN | EVENT_RDNORM);
       return 0;
@@ -123,7 +124,8 @@ const harvested: number[] = [];
 function doWait(t: Task, epfd: number, evAddr: number, maxevents: number): number {
   maxevents |= 0;
   if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return -E.EINVAL;
-  if (evAddr <= 0 || evAddr + maxevents * 12 > 0x7fffffff0000) return -E.EFAULT;
+  // access_ok: only the range is checked here; a bad address faults when events are copied.
+  if (evAddr < 0 || evAddr + maxevents * 12 > 0x7ffffffff000) return -E.EFAULT;
   const f = t.fdTable.get(epfd | 0);
   if (f === null) return -E.EBADF;
   if (!(f instanceof EpollFile)) return -E.EINVAL;
@@ -161,8 +163,10 @@ function epollWait(t: Task, epfd: number, ev: number, max: number, timeout: numb
   return doWait(t, epfd, ev, max);
 }
 
+/** Restores the caller's mask unless the task sleeps on (BLOCKED) or a signal interrupted
+ * the wait (EINTR: delivery restores it after the handler frame is built). */
 function finish(t: Task, r: number): number {
-  if (r !== -E.EINTR) restoreMask(t);
+  if (r !== BLOCKED && r !== -E.EINTR) restoreMask(t);
   return r;
 }
 
@@ -188,7 +192,6 @@ function epollPwait2(t: Task, epfd: number, ev: number, max: number, tsp: number
   }
   return finish(t, doWait(t, epfd, ev, max));
 }
-void TWO32; void EPOLLET; void EPOLLONESHOT;
 
 export function register(tbl: SyscallTable): void {
   tbl.def(NR.epoll_create, epollCreate);

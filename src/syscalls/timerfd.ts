@@ -33,7 +33,7 @@ function timerOf(t: Task, fd: number): TimerFd | number {
 /** Writes struct itimerspec {interval, value} for f's current state. */
 function writeCurrent(t: Task, f: TimerFd, addr: number): number {
   let left = 0;
-  if (f.deadline >= 0) left = Math.max(1, f.deadline - t.kernel.clock.monoNow());
+  if (f.armed) left = Math.max(1, f.deadline - t.kernel.clock.monoNow());
   const b = Buffer.alloc(32);
   const put = (off: number, ns: number): void => {
     const sec = Math.floor(ns / 1e9);
@@ -59,14 +59,14 @@ function timerfdSettime(t: Task, fd: number, flags: number, newAddr: number, old
   if (oldAddr !== 0 && writeCurrent(t, f, oldAddr) < 0) return -E.EFAULT;
   const interval = isec * 1e9 + insec;
   if (vsec === 0 && vnsec === 0) {
-    f.arm(-1, interval);
+    f.arm(false, 0, interval);
     return 0;
   }
   const clock = t.kernel.clock;
   const deadline = (flags & TFD_TIMER_ABSTIME) !== 0
     ? clock.toMonoDeadline(f.clockid === CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : f.clockid, vsec, vnsec)
     : clock.monoNow() + vsec * 1e9 + vnsec;
-  f.arm(deadline, interval);
+  f.arm(true, deadline, interval);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -32,6 +33,8 @@ static void wait_show(const char *label, int ep, int max, int timeout) {
 }
 
 static void on_alarm(int s) { (void)s; }
+static volatile int alarms;
+static void count_alarm(int s) { (void)s; alarms++; }
 
 static void test_create(void) {
   printf("-- create\n");
@@ -252,6 +255,17 @@ static void test_blocking(void) {
   alarm(0);
   struct epoll_event ev[2];
   SHOW("pwait with mask, timeout", epoll_pwait(ep, ev, 2, 30, &m));
+  /* a SIGALRM arriving during that wait stays pending until the call returns */
+  alarms = 0;
+  sa.sa_handler = count_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval itv = { { 0, 0 }, { 0, 20000 } };
+  setitimer(ITIMER_REAL, &itv, NULL);
+  SHOW("pwait masks SIGALRM for 100ms", epoll_pwait(ep, ev, 2, 100, &m));
+  printf("  handler ran after the call: %d\n", alarms);
+  SHOW("pwait2 without mask interrupted", ({ setitimer(ITIMER_REAL, &itv, NULL);
+    syscall(SYS_epoll_pwait2, ep, ev, 2, NULL, NULL, 8); }));
+  printf("  handler ran: %d\n", alarms);
   /* blocking on eventfd through epoll */
   int efd = eventfd(0, 0);
   ep_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN | EPOLLET, 61);

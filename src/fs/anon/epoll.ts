@@ -4,13 +4,18 @@
 // that EPOLLET and EPOLLONESHOT report) and wakes whoever waits on the instance's own
 // queue (epoll_wait, poll of the epoll fd, an outer epoll).
 //
+// Report order follows Linux's ready list: the entry list is kept in the order entries
+// became ready (a wake-up of an entry not marked fired moves it to the end), and
+// level-triggered entries that were reported go to the end, behind those that a small
+// maxevents left unreported.
+//
 // Entries hold no reference on their files. Linux drops an entry when the last fd of the
 // file description is closed; here an entry whose description has been released (refCount
 // 0) is dropped the next time the instance is scanned, which nothing can observe.
 import { O_RDWR } from '../../vfs/abi';
 import { FileDescription } from '../../vfs/file';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_RDNORM, Waiter, WaitQueue } from '../../waiter/waiter';
-import { anonDentry, anonMount } from './eventfd';
+import { anonDentry, anonMount } from './anon';
 
 export const EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 0x80000000;
 const CONTROL_BITS = EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET;
@@ -56,7 +61,10 @@ export class EpollEntry implements Waiter {
 
   notify(_events: number): void {
     if (this.disabled) return;
-    this.fired = true;
+    if (!this.fired) {
+      this.fired = true;
+      this.ep.moveToEnd(this);
+    }
     this.ep.queue.notify(EVENT_IN | EVENT_RDNORM);
   }
 
@@ -92,6 +100,14 @@ export class EpollFile extends FileDescription {
     this.queue.notify(EVENT_IN | EVENT_RDNORM);
   }
 
+  moveToEnd(e: EpollEntry): void {
+    const i = this.entries.indexOf(e);
+    if (i >= 0 && i !== this.entries.length - 1) {
+      this.entries.splice(i, 1);
+      this.entries.push(e);
+    }
+  }
+
   remove(e: EpollEntry): void {
     const i = this.entries.indexOf(e);
     if (i >= 0) this.entries.splice(i, 1);
@@ -121,7 +137,7 @@ export class EpollFile extends FileDescription {
     for (let i = 0; i < list.length && n < max; i++) {
       const e = list[i];
       const r = e.ready();
-      if (e.edge) e.fired = false;
+      if (r === 0 || e.edge) e.fired = false;
       if (r === 0) continue;
       out.push(r, e.dataLo, e.dataHi);
       n++;
@@ -139,12 +155,19 @@ export class EpollFile extends FileDescription {
   /** Host fds behind watched files and what to wait for on them. */
   hostFds(fds: number[], events: number[]): void {
     for (const e of this.entries) {
+      if (e.disabled) continue;
+      if (e.file instanceof EpollFile) {
+        e.file.hostFds(fds, events);
+        continue;
+      }
       const h = e.file.hostFd;
-      if (h >= 0 && !e.disabled) {
+      if (h < 0) continue;
+      const i = fds.indexOf(h);
+      if (i >= 0) events[i] |= e.events & 0x7;
+      else {
         fds.push(h);
         events.push(e.events & 0x7);
       }
-      if (e.file instanceof EpollFile) e.file.hostFds(fds, events);
     }
   }
 

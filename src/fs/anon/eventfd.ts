@@ -1,45 +1,12 @@
 // eventfd: a 64-bit counter behind a file. Writes add to it (blocking before it would pass
 // 0xfffffffffffffffe), reads return it and reset it to 0 (or, in semaphore mode, return 1
-// and decrement it). Also home of the shared anonymous-inode helper for epoll and timerfd.
+// and decrement it).
 import * as E from '../../abi/errno';
-import { O_RDWR, S_IFREG } from '../../vfs/abi';
-import { Dentry } from '../../vfs/dentry';
+import { O_RDWR } from '../../vfs/abi';
 import { FileDescription } from '../../vfs/file';
-import { Inode } from '../../vfs/inode';
-import { PseudoFs } from '../../vfs/pseudofs';
-import { Stat } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import { EVENT_ERR, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../waiter/waiter';
-
-const anonFs = new PseudoFs('anon_inodefs', 0x09041934);
-
-/** Linux shares one inode among anonymous files. */
-class AnonInode extends Inode {
-  readonly ino = 1;
-  readonly uid = 0;
-  readonly gid = 0;
-  readonly mode = S_IFREG | 0o600;
-  readonly fs = anonFs;
-  stat(st: Stat): void {
-    st.reset();
-    st.dev = this.fs.dev;
-    st.ino = this.ino;
-    st.mode = this.mode;
-    st.nlink = 1;
-    st.blksize = 4096;
-  }
-  open(): number {
-    return -E.ENXIO;
-  }
-}
-
-const anonInode = new AnonInode();
-export const anonMount = anonFs.mount;
-
-/** The dentry of an anonymous file called name ("anon_inode:[eventfd]"). */
-export function anonDentry(name: string): Dentry {
-  return new Dentry(name, null, anonInode);
-}
+import { anonDentry, anonMount } from './anon';
 
 const eventfdDentry = anonDentry('anon_inode:[eventfd]');
 

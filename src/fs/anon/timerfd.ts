@@ -9,14 +9,16 @@ import { O_RDWR } from '../../vfs/abi';
 import { FileDescription } from '../../vfs/file';
 import type { VfsTask } from '../../vfs/task';
 import { EVENT_IN, EVENT_RDNORM, WaitQueue } from '../../waiter/waiter';
-import { anonDentry, anonMount, putU64 } from './eventfd';
+import { anonDentry, anonMount } from './anon';
+import { putU64 } from './eventfd';
 
 const timerfdDentry = anonDentry('anon_inode:[timerfd]');
 
 export class TimerFd extends FileDescription implements TimerTarget {
   private readonly queue = new WaitQueue();
-  /** Next expiration, CLOCK_MONOTONIC ns; -1 when disarmed. */
-  deadline = -1;
+  armed = false;
+  /** Next expiration, CLOCK_MONOTONIC ns (may be negative: an absolute time long past). */
+  deadline = 0;
   /** Period in ns (0: one-shot). */
   interval = 0;
   /** Expirations not yet read. */
@@ -27,7 +29,7 @@ export class TimerFd extends FileDescription implements TimerTarget {
   }
 
   fire(k: Kernel, now: number): void {
-    if (this.deadline < 0) return;
+    if (!this.armed) return;
     if (this.interval > 0) {
       const n = Math.floor((now - this.deadline) / this.interval) + 1;
       this.ticks += n;
@@ -35,18 +37,19 @@ export class TimerFd extends FileDescription implements TimerTarget {
       k.addTimer(this, this.deadline);
     } else {
       this.ticks++;
-      this.deadline = -1;
+      this.armed = false;
     }
     this.queue.notify(EVENT_IN | EVENT_RDNORM);
   }
 
-  /** Arms (deadline >= 0) or disarms the timer; pending expirations are dropped. */
-  arm(deadline: number, interval: number): void {
+  /** Arms (armed) or disarms the timer; pending expirations are dropped. */
+  arm(armed: boolean, deadline: number, interval: number): void {
     this.kernel.removeTimer(this);
     this.ticks = 0;
+    this.armed = armed;
     this.deadline = deadline;
     this.interval = interval;
-    if (deadline < 0) return;
+    if (!armed) return;
     const now = this.kernel.clock.monoNow();
     if (deadline <= now) this.fire(this.kernel, now);
     else this.kernel.addTimer(this, deadline);
@@ -78,7 +81,7 @@ export class TimerFd extends FileDescription implements TimerTarget {
 
   protected override release(): void {
     this.kernel.removeTimer(this);
-    this.deadline = -1;
+    this.armed = false;
   }
 
   override get anonName(): string {
