@@ -56,6 +56,18 @@ test('busybox', async (t) => {
   });
 });
 
+// GNU coreutils, dynamically linked: ls -l asks for ACL/SELinux xattrs and must print no
+// error about them; stat shows the image file's own metadata.
+test('coreutils (dynamic)', async (t) => {
+  const cases = [
+    ['ls -l of image files', ['/bin/ls', '-l', '/etc/hostname', '/etc/passwd', '/usr/bin/env']],
+    ['ls -la /etc/apt', ['/bin/ls', '-la', '--time-style=+', '/etc/apt']],
+    ['stat of a file', ['/usr/bin/stat', '-c', '%n %s %a %U %G %Y', '/etc/passwd']],
+    ['sort and uniq through files', ['/usr/bin/sort', '-u', '/etc/passwd', '/etc/group']],
+  ];
+  for (const [name, argv] of cases) await t.test(name, () => same(argv));
+});
+
 // hashlib + json + file reading, printing only things that do not change between runs.
 const PY_SCRIPT = `
 import hashlib, json, os, sys

@@ -647,10 +647,8 @@ export class Kernel {
     const par = tg.parent;
     if (par !== null && par.pgid !== tg.pgid && par.sid === tg.sid) candidates.add(tg.pgid);
     for (const c of tg.children) if (c.pgid !== tg.pgid && c.sid === tg.sid) candidates.add(c.pgid);
-    const kids = [...tg.children];
     tg.children.clear();
     this.checkOrphans(candidates, tg);
-    void kids;
     const p = tg.parent;
     // A parent that ignores SIGCHLD (or has SA_NOCLDWAIT) does not keep zombies.
     if (p !== null && p.exitStatus < 0 && tg.exitSignal === SIGCHLD) {

@@ -6,7 +6,8 @@ import * as fd from './fs_fd';
 import * as open from './fs_open';
 import * as rw from './fs_rw';
 import * as stat from './fs_stat';
+import * as xattr from './xattr';
 
 export function register(table: SyscallTable): void {
-  for (const family of [open, rw, stat, dir, fd, attr]) family.register(table);
+  for (const family of [open, rw, stat, dir, fd, attr, xattr]) family.register(table);
 }

@@ -4,7 +4,7 @@ import * as E from '../abi/errno';
 import { CAP_KILL } from '../auth/creds';
 import { encodeSiginfo, sendToGroup, sendToTask, sigreturn } from '../kernel/delivery';
 import { NO_RETURN } from '../kernel/results';
-import { NSIG, SIGKILL, SIGSEGV, SIGSTOP, SI_TKILL, SI_USER, SigInfo, sigMaskHas } from '../kernel/signals';
+import { NSIG, SIGKILL, SIGSEGV, SIGSTOP, SI_TKILL, SI_USER, SigInfo } from '../kernel/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/threadgroup';
 import { pair, readTimespec } from './util';
@@ -20,7 +20,6 @@ const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
 /** SIGKILL and SIGSTOP can never be blocked. */
 const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
-void sigMaskHas;
 
 function rtSigaction(t: Task, sig: number, act: number, oact: number, sigsetsize: number): number {
   sig |= 0;
@@ -308,8 +307,6 @@ function rtSigtimedwait(t: Task, set: number, info: number, timeout: number, sig
 }
 
 export function register(tbl: SyscallTable): void {
-  const note = 'dispositions and masks are kept exactly; delivering signals to handlers is not implemented yet';
-  void note;
   tbl.def(NR.rt_sigaction, rtSigaction);
   tbl.def(NR.rt_sigprocmask, rtSigprocmask);
   tbl.def(NR.kill, kill);

@@ -89,10 +89,9 @@ class ProcRoot extends ProcNode {
     super(fs, 1);
   }
 
-  override lookup(t: VfsTask, name: string): Inode | number {
+  override lookup(_t: VfsTask, name: string): Inode | number {
     if (name === 'self') return new ProcSelf(this.fs);
     if (name === 'thread-self') return new ProcThreadSelf(this.fs);
-    void t;
     const id = parseId(name);
     if (id < 0) return -E.ENOENT;
     const p = this.fs.source.process(id);
