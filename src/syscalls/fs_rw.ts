@@ -9,10 +9,10 @@ import type { FileDescription } from '../vfs/file';
 import { SEEK_HOLE } from '../vfs/abi';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { vfsHooks } from '../vfs/hooks';
 import { BLOCKED } from './types';
 import {
-  MAX_RW_COUNT, fsScratch, i64, int, putI64, readIovecs, readToUser, readvToUser, writeFromUser, writevFromUser,
+  MAX_RW_COUNT, brokenPipe, fsScratch, i64, int, putI64, readIovecs, readToUser, readvToUser, writeFromUser,
+  writevFromUser,
 } from './fs_util';
 
 /** Linux's access_ok: the range must lie in user space (mapping is checked on copy). */
@@ -170,7 +170,7 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
       return BLOCKED;
     }
     if (w < 0) {
-      if (w === -E.EPIPE) vfsHooks.brokenPipe(t);
+      if (w === -E.EPIPE) brokenPipe(t);
       ret = w;
       break;
     }

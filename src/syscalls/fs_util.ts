@@ -107,6 +107,14 @@ export function readToUser(t: Task, f: FileDescription, addr: number, len: numbe
   return done;
 }
 
+/** Set by send calls with MSG_NOSIGNAL: EPIPE then comes without SIGPIPE. */
+export const writeFlags = { noSigpipe: false };
+
+/** EPIPE on a write: SIGPIPE to the writer, as Linux's pipe_write does (unless MSG_NOSIGNAL). */
+export function brokenPipe(t: Task): void {
+  if (!writeFlags.noSigpipe) vfsHooks.brokenPipe(t);
+}
+
 /**
  * Writes app memory [addr, addr+len) to f. A blocking file that takes part of it parks
  * the task; the re-run continues from t.ioProgress. Returns the count, -errno or BLOCKED.
@@ -121,7 +129,7 @@ export function writeFromUser(t: Task, f: FileDescription, addr: number, len: nu
   if (len <= PIPE_BUF && start === 0 && (mm.translate(addr, len, false) < 0 || mm.xLen < len)) {
     if (mm.copyIn(addr, fsScratch, 0, len) < 0) return -E.EFAULT;
     const r = f.write(t, fsScratch, 0, len, pos);
-    if (r === -E.EPIPE) vfsHooks.brokenPipe(t);
+    if (r === -E.EPIPE) brokenPipe(t);
     return r;
   }
   const r = writePiece(t, f, addr + start, len - start, pos < 0 ? -1 : pos + start);
@@ -206,7 +214,7 @@ export function writevFromUser(t: Task, f: FileDescription, cnt: number, total: 
       at += v.len;
     }
     const r = f.write(t, fsScratch, 0, at, pos);
-    if (r === -E.EPIPE) vfsHooks.brokenPipe(t);
+    if (r === -E.EPIPE) brokenPipe(t);
     return r;
   }
   if (!t.restarting) t.ioProgress = 0;
@@ -253,7 +261,7 @@ function writePiece(t: Task, f: FileDescription, addr: number, len: number, pos:
       return BLOCKED;
     }
     if (r < 0) {
-      if (r === -E.EPIPE) vfsHooks.brokenPipe(t);
+      if (r === -E.EPIPE) brokenPipe(t);
       return done > 0 ? done : r;
     }
     if (r === 0) break;

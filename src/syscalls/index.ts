@@ -15,6 +15,7 @@ import * as eventfd from './eventfd';
 import * as timerfd from './timerfd';
 import * as process from './process';
 import * as signal from './signal';
+import * as socket from './socket';
 import * as sys from './sys';
 import * as time from './time';
 import * as wait from './wait';
@@ -23,6 +24,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [fsAll, pollf, epoll, eventfd, timerfd, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
+  for (const family of [fsAll, pollf, epoll, eventfd, timerfd, socket, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }
