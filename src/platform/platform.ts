@@ -64,6 +64,8 @@ export interface AddressSpace {
 
 export interface Platform {
   readonly name: string;
+  /** The CPU the sentry, and every single-threaded app process, is pinned to. */
+  readonly cpu: number;
   /** The memory file every address space maps. */
   readonly memfd: number;
   newAddressSpace(): AddressSpace;

@@ -86,8 +86,12 @@ function schedSetaffinity(t: Task, pid: number, len: number, mask: number): numb
 }
 
 function getcpu(t: Task, cpu: number, node: number): number {
-  if (cpu !== 0 && t.mm.copyOut(cpu, Buffer.alloc(4), 0, 4) < 0) return -E.EFAULT;
-  if (node !== 0 && t.mm.copyOut(node, Buffer.alloc(4), 0, 4) < 0) return -E.EFAULT;
+  // A lone thread runs pinned beside the sentry, so its CPU is the sentry's. Threads of a
+  // multi-threaded process float; the sentry's CPU is where they entered it last.
+  scratch.writeUInt32LE(Math.max(0, t.kernel.platform.cpu), 0);
+  scratch.writeUInt32LE(0, 4);
+  if (cpu !== 0 && t.mm.copyOut(cpu, scratch, 0, 4) < 0) return -E.EFAULT;
+  if (node !== 0 && t.mm.copyOut(node, scratch, 4, 4) < 0) return -E.EFAULT;
   return 0;
 }
 
@@ -97,5 +101,5 @@ export function register(tbl: SyscallTable): void {
   tbl.def(NR.getrandom, getrandom);
   tbl.def(NR.sched_getaffinity, schedGetaffinity);
   tbl.def(NR.sched_setaffinity, schedSetaffinity, 'partial', 'accepted but app threads are placed by the sentry');
-  tbl.def(NR.getcpu, getcpu, 'partial', 'always reports CPU 0, node 0');
+  tbl.def(NR.getcpu, getcpu, 'partial', 'reports the sentry\'s CPU, where single-threaded processes are pinned; threads of a multi-threaded process may be elsewhere; node 0');
 }
