@@ -10,7 +10,7 @@ import { BLOCKED, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDBAND, EVENT
   from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { pair, readTimespec } from './util';
+import { pair, readTimespec, setTempMask, restoreTempMask } from './util';
 
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
 const EP_MAX_EVENTS = Math.floor(0x7fffffff / 12);
@@ -95,28 +95,6 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, evAddr: number)
   }
 }
 
-/** Applies epoll_pwait's signal mask for the duration of the call. */
-function setTempMask(t: Task, addr: number, size: number): number {
-  if (addr === 0 || t.restarting) return 0;
-  if (size !== 8) return -E.EINVAL;
-  const b = Buffer.alloc(8);
-  if (t.mm.copyIn(addr, b, 0, 8) < 0) return -E.EFAULT;
-  const s = t.signals;
-  s.savedMaskLo = s.maskLo;
-  s.savedMaskHi = s.maskHi;
-  s.hasSavedMask = true;
-  s.maskLo = b.readInt32LE(0) & ~((1 << 8) | (1 << 18));
-  s.maskHi = b.readInt32LE(4);
-  return 0;
-}
-
-function restoreMask(t: Task): void {
-  const s = t.signals;
-  if (!s.hasSavedMask) return;
-  s.maskLo = s.savedMaskLo;
-  s.maskHi = s.savedMaskHi;
-  s.hasSavedMask = false;
-}
 
 const harvested: number[] = [];
 
@@ -166,7 +144,7 @@ function epollWait(t: Task, epfd: number, ev: number, max: number, timeout: numb
 /** Restores the caller's mask unless the task sleeps on (BLOCKED) or a signal interrupted
  * the wait (EINTR: delivery restores it after the handler frame is built). */
 function finish(t: Task, r: number): number {
-  if (r !== BLOCKED && r !== -E.EINTR) restoreMask(t);
+  if (r !== BLOCKED && r !== -E.EINTR) restoreTempMask(t);
   return r;
 }
 

@@ -9,7 +9,7 @@ import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_NVAL, EVENT_OUT, EVENT_PRI, EVENT
   from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { pair, readTimespec, writeTimePair } from './util';
+import { pair, readTimespec, writeTimePair, setTempMask, restoreTempMask } from './util';
 
 const TWO32 = 4294967296;
 
@@ -49,28 +49,6 @@ function afterWake(t: Task): number {
   return 1;
 }
 
-/** Applies a ppoll/pselect signal mask for the duration of the call. */
-function setTempMask(t: Task, addr: number, size: number): number {
-  if (addr === 0 || t.restarting) return 0;
-  if (size !== 8) return -E.EINVAL;
-  const b = Buffer.alloc(8);
-  if (t.mm.copyIn(addr, b, 0, 8) < 0) return -E.EFAULT;
-  const s = t.signals;
-  s.savedMaskLo = s.maskLo;
-  s.savedMaskHi = s.maskHi;
-  s.hasSavedMask = true;
-  s.maskLo = b.readInt32LE(0) & ~((1 << 8) | (1 << 18));
-  s.maskHi = b.readInt32LE(4);
-  return 0;
-}
-
-function restoreMask(t: Task): void {
-  const s = t.signals;
-  if (!s.hasSavedMask) return;
-  s.maskLo = s.savedMaskLo;
-  s.maskHi = s.savedMaskHi;
-  s.hasSavedMask = false;
-}
 
 function doPoll(t: Task, fdsAddr: number, nfds: number): number {
   if (nfds < 0 || nfds > t.tg.rlimits.cur[RLIMIT_NOFILE]) return -E.EINVAL;
@@ -126,7 +104,7 @@ function ppoll(t: Task, fds: number, nfds: number, tsp: number, sigmask: number,
     if (r < 0) return r;
   }
   const r = doPoll(t, fds, nfds | 0);
-  if (r >= 0 && r !== -E.ERESTARTNOHAND) restoreMask(t);
+  if (r >= 0 && r !== -E.ERESTARTNOHAND) restoreTempMask(t);
   if (r >= 0 && tsp !== 0) writeLeft(t, tsp, false);
   return r;
 }
@@ -222,7 +200,7 @@ function pselect6(t: Task, nfds: number, r: number, w: number, x: number, tsp: n
     }
   }
   const res = doSelect(t, nfds | 0, r, w, x);
-  if (res >= 0) restoreMask(t);
+  if (res >= 0) restoreTempMask(t);
   if (res >= 0 && tsp !== 0) writeLeft(t, tsp, false);
   return res;
 }

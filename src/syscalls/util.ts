@@ -74,3 +74,29 @@ export function readStringArray(t: Task, addr: number, maxTotal: number): string
     out.push(s);
   }
 }
+
+/**
+ * A call that takes a signal mask for its duration (ppoll, pselect6, epoll_pwait): the
+ * caller's mask is saved and restored on return, or after a handler runs if a signal
+ * interrupts the call (see kernel/delivery.ts). 0 or -errno.
+ */
+export function setTempMask(t: Task, addr: number, size: number): number {
+  if (addr === 0 || t.restarting) return 0;
+  if (size !== 8) return -E.EINVAL;
+  if (t.mm.copyIn(addr, scratch, 0, 8) < 0) return -E.EFAULT;
+  const s = t.signals;
+  s.savedMaskLo = s.maskLo;
+  s.savedMaskHi = s.maskHi;
+  s.hasSavedMask = true;
+  s.maskLo = scratch.readInt32LE(0) & ~((1 << 8) | (1 << 18)); // SIGKILL and SIGSTOP stay unblocked
+  s.maskHi = scratch.readInt32LE(4);
+  return 0;
+}
+
+export function restoreTempMask(t: Task): void {
+  const s = t.signals;
+  if (!s.hasSavedMask) return;
+  s.maskLo = s.savedMaskLo;
+  s.maskHi = s.savedMaskHi;
+  s.hasSavedMask = false;
+}
