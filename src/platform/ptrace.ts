@@ -181,7 +181,16 @@ export class PtracePlatform implements Platform {
     return (ev.kind = EventKind.Signal);
   }
 
+  /**
+   * Ends every stub and collects their exits, so nothing is left as a zombie for the
+   * host's init: the address-space stubs (already killed by the kernel) are reaped as our
+   * tracees while the template, their parent, still lives; then the template itself.
+   */
   shutdown(): void {
+    for (let i = 0; i < 10000 && native.waitTid(-1, this.out, 1) > 0; i++) {
+      // drain exits of killed stub threads
+    }
     native.tgkill(this.template, this.template, SIGKILL);
+    native.waitTid(this.template, this.out, 0);
   }
 }
