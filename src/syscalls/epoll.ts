@@ -10,7 +10,7 @@ import { BLOCKED, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDBAND, EVENT
   from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { pair, readTimespec, setTempMask, restoreTempMask } from './util';
+import { restoreTempMask, setTempMask, setTimespecDeadline } from './util';
 
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
 const EP_MAX_EVENTS = Math.floor(0x7fffffff / 12);
@@ -159,12 +159,8 @@ function epollPwait(t: Task, epfd: number, ev: number, max: number, timeout: num
 
 function epollPwait2(t: Task, epfd: number, ev: number, max: number, tsp: number, sig: number, sigsize: number): number {
   if (!t.restarting) {
-    t.sysDeadline = -1;
-    if (tsp !== 0) {
-      const r = readTimespec(t, tsp);
-      if (r < 0) return r;
-      t.sysDeadline = pair[0] === 0 && pair[1] === 0 ? 0 : t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1];
-    }
+    const dr = setTimespecDeadline(t, tsp);
+    if (dr < 0) return dr;
     const r = setTempMask(t, sig, sigsize);
     if (r < 0) return r;
   }

@@ -9,7 +9,7 @@ import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_NVAL, EVENT_OUT, EVENT_PRI, EVENT
   from '../waiter/waiter';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { pair, readTimespec, writeTimePair, setTempMask, restoreTempMask } from './util';
+import { restoreTempMask, setTempMask, setTimespecDeadline, writeTimePair } from './util';
 
 const TWO32 = 4294967296;
 
@@ -94,12 +94,8 @@ function poll(t: Task, fds: number, nfds: number, timeoutMs: number): number {
 
 function ppoll(t: Task, fds: number, nfds: number, tsp: number, sigmask: number, sigsetsize: number): number {
   if (!t.restarting) {
-    t.sysDeadline = -1;
-    if (tsp !== 0) {
-      const r = readTimespec(t, tsp);
-      if (r < 0) return r;
-      t.sysDeadline = pair[0] === 0 && pair[1] === 0 ? 0 : t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1];
-    }
+    const dr = setTimespecDeadline(t, tsp);
+    if (dr < 0) return dr;
     const r = setTempMask(t, sigmask, sigsetsize);
     if (r < 0) return r;
   }
@@ -184,12 +180,8 @@ function select(t: Task, nfds: number, r: number, w: number, x: number, tv: numb
 
 function pselect6(t: Task, nfds: number, r: number, w: number, x: number, tsp: number, sig: number): number {
   if (!t.restarting) {
-    t.sysDeadline = -1;
-    if (tsp !== 0) {
-      const rr = readTimespec(t, tsp);
-      if (rr < 0) return rr;
-      t.sysDeadline = pair[0] === 0 && pair[1] === 0 ? 0 : t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1];
-    }
+    const dr = setTimespecDeadline(t, tsp);
+    if (dr < 0) return dr;
     if (sig !== 0) {
       // struct { const sigset_t *ss; size_t ss_len; }
       const b = Buffer.alloc(16);

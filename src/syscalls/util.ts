@@ -100,3 +100,17 @@ export function restoreTempMask(t: Task): void {
   s.maskHi = s.savedMaskHi;
   s.hasSavedMask = false;
 }
+
+/**
+ * For calls whose timeout is an optional relative timespec (ppoll, pselect6,
+ * epoll_pwait2): sets t.sysDeadline to -1 (none), 0 (poll once) or the absolute
+ * CLOCK_MONOTONIC deadline. 0 or -errno.
+ */
+export function setTimespecDeadline(t: Task, addr: number): number {
+  t.sysDeadline = -1;
+  if (addr === 0) return 0;
+  const r = readTimespec(t, addr);
+  if (r < 0) return r;
+  t.sysDeadline = pair[0] === 0 && pair[1] === 0 ? 0 : t.kernel.clock.monoNow() + pair[0] * 1e9 + pair[1];
+  return 0;
+}

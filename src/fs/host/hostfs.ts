@@ -22,6 +22,7 @@ import {
 import { DT_UNKNOWN, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
+import { RegularFileFD } from '../../vfs/regular';
 import { DirEntry, FileSystem, Inode, StatFs } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
 import { mapNameOf } from '../../vfs/ops';
@@ -369,16 +370,12 @@ export class HostFile extends HostInode {
 }
 
 /** An open regular host file (always read-only: writes go to the overlay's upper layer). */
-export class HostFileFD extends FileDescription {
+export class HostFileFD extends RegularFileFD {
   private released = false;
 
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: HostFile) {
     super(mnt, d, flags);
     file.pinFd();
-  }
-
-  override get seekable(): boolean {
-    return true;
   }
 
   override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
@@ -390,24 +387,6 @@ export class HostFileFD extends FileDescription {
 
   override write(): number {
     return -E.EBADF;
-  }
-
-  override lseek(_t: VfsTask, off: number, whence: number): number {
-    return seekTo(this, off, whence, this.file.size);
-  }
-
-  override fsync(): number {
-    return 0;
-  }
-
-  override available(): number {
-    return Math.max(0, this.file.size - this.offset);
-  }
-
-  override mapSource(): MapSource {
-    // dev/ino as stat shows them through the path it was opened by (the overlay's, say).
-    const i = this.dentry.inode;
-    return new FileMapSource(this.file, mapNameOf(this.mnt, this.dentry), i.fs.dev, i.ino, this.file.size);
   }
 
   protected override release(): void {

@@ -12,6 +12,7 @@ import {
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
+import { RegularFileFD } from '../../vfs/regular';
 import { CreateArgs, DirEntry, FileSystem, Inode, StatFs } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
 import { mapNameOf } from '../../vfs/ops';
@@ -501,13 +502,9 @@ export class TmpFile extends TmpInode {
 
 
 /** An open regular tmpfs file. */
-export class TmpFileFD extends FileDescription {
+export class TmpFileFD extends RegularFileFD {
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: TmpFile) {
     super(mnt, d, flags);
-  }
-
-  override get seekable(): boolean {
-    return true;
   }
 
   override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
@@ -533,29 +530,12 @@ export class TmpFileFD extends FileDescription {
     return n;
   }
 
-  override lseek(_t: VfsTask, off: number, whence: number): number {
-    return seekTo(this, off, whence, this.file.size);
-  }
-
   override truncate(t: VfsTask, size: number): number {
     const a = new SetAttr();
     a.size = size;
     return this.file.setattr(t, a);
   }
 
-  override fsync(): number {
-    return 0;
-  }
-
-  override available(): number {
-    return Math.max(0, this.file.size - this.offset);
-  }
-
-  override mapSource(): MapSource {
-    // dev/ino as stat shows them through the path it was opened by (the overlay's, say).
-    const i = this.dentry.inode;
-    return new FileMapSource(this.file, mapNameOf(this.mnt, this.dentry), i.fs.dev, i.ino, this.file.size);
-  }
 }
 
 export class TmpSymlink extends TmpInode {
