@@ -138,6 +138,108 @@ static napi_value Mkdirat(napi_env env, napi_callback_info info) {
   return sysret(env, mkdirat(static_cast<int>(argInt(env, args[0])), path, static_cast<mode_t>(argInt(env, args[2]))));
 }
 
+
+// ---- mutations of a writable host mount (bind mounts, --overlay=none) ---------------
+// Every call takes a directory fd and one name (or "" with AT_EMPTY_PATH for the fd
+// itself) and never follows a symlink in that last component, so the host cannot be
+// steered outside the directory the sentry holds.
+
+// unlinkat(dirfd, name, flags)
+static napi_value Unlinkat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(3);
+  char path[kPathMax + 1];
+  argPath(env, args[1], path, sizeof(path));
+  return sysret(env, unlinkat(static_cast<int>(argInt(env, args[0])), path, static_cast<int>(argInt(env, args[2]))));
+}
+
+// renameat2(olddirfd, oldname, newdirfd, newname, flags)
+static napi_value Renameat2(napi_env env, napi_callback_info info) {
+  TSV_ARGS(5);
+  char a[kPathMax + 1], b[kPathMax + 1];
+  argPath(env, args[1], a, sizeof(a));
+  argPath(env, args[3], b, sizeof(b));
+  return sysret(env, syscall(SYS_renameat2, static_cast<int>(argInt(env, args[0])), a,
+                             static_cast<int>(argInt(env, args[2])), b, static_cast<unsigned>(argInt(env, args[4]))));
+}
+
+// symlinkat(target, dirfd, name): the target is stored as text, never resolved by the host.
+static napi_value Symlinkat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(3);
+  char target[kPathMax + 1], path[kPathMax + 1];
+  argPath(env, args[0], target, sizeof(target));
+  argPath(env, args[2], path, sizeof(path));
+  return sysret(env, symlinkat(target, static_cast<int>(argInt(env, args[1])), path));
+}
+
+// linkat(olddirfd, oldname, newdirfd, newname): flags 0, so a symlink is linked itself.
+static napi_value Linkat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(4);
+  char a[kPathMax + 1], b[kPathMax + 1];
+  argPath(env, args[1], a, sizeof(a));
+  argPath(env, args[3], b, sizeof(b));
+  return sysret(env, linkat(static_cast<int>(argInt(env, args[0])), a, static_cast<int>(argInt(env, args[2])), b, 0));
+}
+
+// mknodat(dirfd, name, mode): FIFOs and sockets only (no host device nodes, ever).
+static napi_value Mknodat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(3);
+  char path[kPathMax + 1];
+  argPath(env, args[1], path, sizeof(path));
+  mode_t mode = static_cast<mode_t>(argInt(env, args[2]));
+  if (!S_ISFIFO(mode) && !S_ISSOCK(mode)) return num(env, -EPERM);
+  return sysret(env, mknodat(static_cast<int>(argInt(env, args[0])), path, mode, 0));
+}
+
+// fchmodat2(dirfd, name, mode, flags): AT_SYMLINK_NOFOLLOW is honoured (Linux >= 6.6).
+static napi_value Fchmodat2(napi_env env, napi_callback_info info) {
+  TSV_ARGS(4);
+  char path[kPathMax + 1];
+  argPath(env, args[1], path, sizeof(path));
+  return sysret(env, syscall(452, static_cast<int>(argInt(env, args[0])), path,
+                             static_cast<mode_t>(argInt(env, args[2])), static_cast<int>(argInt(env, args[3]))));
+}
+
+// fchownat(dirfd, name, uid, gid, flags); -1 leaves an id unchanged.
+static napi_value Fchownat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(5);
+  char path[kPathMax + 1];
+  argPath(env, args[1], path, sizeof(path));
+  return sysret(env, fchownat(static_cast<int>(argInt(env, args[0])), path, static_cast<uid_t>(argInt(env, args[2])),
+                              static_cast<gid_t>(argInt(env, args[3])), static_cast<int>(argInt(env, args[4]))));
+}
+
+// utimensat(dirfd, name, [asec, ansec, msec, mnsec], flags)
+static napi_value Utimensat(napi_env env, napi_callback_info info) {
+  TSV_ARGS(7);
+  char path[kPathMax + 1];
+  argPath(env, args[1], path, sizeof(path));
+  struct timespec ts[2];
+  ts[0].tv_sec = argInt(env, args[2]);
+  ts[0].tv_nsec = argInt(env, args[3]);
+  ts[1].tv_sec = argInt(env, args[4]);
+  ts[1].tv_nsec = argInt(env, args[5]);
+  return sysret(env, utimensat(static_cast<int>(argInt(env, args[0])), path, ts, static_cast<int>(argInt(env, args[6]))));
+}
+
+static napi_value Ftruncate(napi_env env, napi_callback_info info) {
+  TSV_ARGS(2);
+  return sysret(env, ftruncate(static_cast<int>(argInt(env, args[0])), argInt(env, args[1])));
+}
+
+// fsync(fd, dataOnly)
+static napi_value Fsync(napi_env env, napi_callback_info info) {
+  TSV_ARGS(2);
+  int fd = static_cast<int>(argInt(env, args[0]));
+  return sysret(env, argInt(env, args[1]) != 0 ? fdatasync(fd) : fsync(fd));
+}
+
+// fallocate(fd, mode, offset, len)
+static napi_value Fallocate(napi_env env, napi_callback_info info) {
+  TSV_ARGS(4);
+  return sysret(env, fallocate(static_cast<int>(argInt(env, args[0])), static_cast<int>(argInt(env, args[1])),
+                               argInt(env, args[2]), argInt(env, args[3])));
+}
+
 void initHostfs(napi_env env, napi_value exports) {
   registerFn(env, exports, "openat", Openat);
   registerFn(env, exports, "fstatat", Fstatat);
@@ -151,6 +253,17 @@ void initHostfs(napi_env env, napi_value exports) {
   registerFn(env, exports, "ioctl", Ioctl);
   registerFn(env, exports, "pollOne", PollOne);
   registerFn(env, exports, "mkdirat", Mkdirat);
+  registerFn(env, exports, "unlinkat", Unlinkat);
+  registerFn(env, exports, "renameat2", Renameat2);
+  registerFn(env, exports, "symlinkat", Symlinkat);
+  registerFn(env, exports, "linkat", Linkat);
+  registerFn(env, exports, "mknodat", Mknodat);
+  registerFn(env, exports, "fchmodat2", Fchmodat2);
+  registerFn(env, exports, "fchownat", Fchownat);
+  registerFn(env, exports, "utimensat", Utimensat);
+  registerFn(env, exports, "ftruncate", Ftruncate);
+  registerFn(env, exports, "fsync", Fsync);
+  registerFn(env, exports, "fallocate", Fallocate);
 }
 
 }  // namespace tsv

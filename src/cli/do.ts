@@ -4,6 +4,8 @@
 import * as fs from 'fs';
 import { parseArgs, flag, UsageError } from './args';
 import { runDo } from '../sandbox/do';
+import { DEFAULT_MOUNTS } from '../fs/root';
+import { MountSpec, MountSpecError, mountSpecFromFlag, mountSpecFromVolume } from '../fs/mountspec';
 import { Logger } from '../util/log';
 
 export function doCommand(argv: string[]): number {
@@ -18,6 +20,11 @@ export function doCommand(argv: string[]): number {
     'no-randomize': {},
     platform: { value: true },
     'pids-limit': { value: true },
+    mount: { value: true, repeat: true },
+    volume: { value: true, repeat: true, aliases: ['-v'] },
+    tmpfs: { value: true, repeat: true },
+    overlay: { value: true },
+    'read-only': {},
   });
   if (p.rest.length === 0) throw new UsageError('do: missing command (tsvisor do [flags] -- CMD [ARG...])');
   const platform = flag(p, 'platform') ?? 'ptrace';
@@ -39,6 +46,11 @@ export function doCommand(argv: string[]): number {
     }
     if (!st.isDirectory()) throw new UsageError(`do: --rootfs ${rootfs}: not a directory`);
   }
+  const overlay = flag(p, 'overlay') ?? 'memory';
+  if (overlay !== 'memory' && overlay !== 'none') {
+    throw new UsageError(`do: --overlay ${overlay}: expected "memory" or "none"`);
+  }
+  const mounts = doMounts(p.flags);
   const logPath = flag(p, 'log');
   const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
   const format = flag(p, 'log-format') === 'json' ? 'json' : 'text';
@@ -54,7 +66,30 @@ export function doCommand(argv: string[]): number {
     randomize: !p.bools.has('no-randomize'),
     log,
     pidsLimit: pidsLimit(flag(p, 'pids-limit')),
+    mounts,
+    overlay,
+    rootReadonly: p.bools.has('read-only'),
   });
+}
+
+/** The default mounts plus --volume, --mount and --tmpfs, in that order (later ones on top). */
+function doMounts(flags: Map<string, string[]>): MountSpec[] {
+  const out: MountSpec[] = [...DEFAULT_MOUNTS];
+  try {
+    for (const v of flags.get('volume') ?? []) out.push(mountSpecFromVolume(v));
+    for (const v of flags.get('mount') ?? []) out.push(mountSpecFromFlag(v));
+  } catch (e) {
+    if (e instanceof MountSpecError) throw new UsageError(`do: ${e.message}`);
+    throw e;
+  }
+  for (const v of flags.get('tmpfs') ?? []) {
+    // Docker's --tmpfs DEST[:OPT,OPT...]
+    const colon = v.indexOf(':');
+    const dest = colon < 0 ? v : v.slice(0, colon);
+    const opts = colon < 0 ? [] : v.slice(colon + 1).split(',').filter((o) => o !== '');
+    out.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] });
+  }
+  return out;
 }
 
 function pidsLimit(v: string | undefined): number | undefined {

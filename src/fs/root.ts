@@ -1,23 +1,25 @@
 // Builds a container's file-system tree:
 //   /      overlay: in-memory upper (tmpfs) over the read-only host directory rootDir
-//   /tmp   tmpfs (1777)
-//   /dev   devtmpfs-like tmpfs with null, zero, full, random, urandom and the fd links
-//   /proc  procfs (reads the kernel's tasks once setProcSource/setKernel is called)
+//          (or, with overlay "none", the host directory itself, writable unless read-only)
+//   then the mounts asked for (an OCI config's list, or DEFAULT_MOUNTS), in order:
+//   bind mounts of host files and directories, tmpfs, proc, mqueue, cgroup; a tmpfs on
+//   /dev is the sentry's devtmpfs (null, zero, full, random, urandom, the fd links).
 // and offers what the CLI and kernel need at boot: fs contexts, stdio wrapping and
 // execve's open.
 import { readFileSync } from 'fs';
+import * as E from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
 import type { WaitQueue } from '../waiter/waiter';
-import { S_IFDIR, isDir } from '../vfs/abi';
+import { O_CREAT, O_WRONLY, S_IFDIR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
 import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
 import type { FileDescription } from '../vfs/file';
-import type { FileSystem } from '../vfs/inode';
-import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MountNamespace, VPath } from '../vfs/mount';
-import { ExecHandle, checkChdir, fdPath, openExecutable } from '../vfs/ops';
+import type { FileSystem, Inode } from '../vfs/inode';
+import { MNT_RDONLY, Mount, MountNamespace, VPath } from '../vfs/mount';
+import { ExecHandle, checkChdir, fdPath, mkdirAt, openAt, openExecutable } from '../vfs/ops';
 import { fsPolicy } from '../vfs/policy';
 import type { FdTable } from '../vfs/fdtable';
 import { DateTimeSource, TimeSource } from '../vfs/stat';
@@ -25,6 +27,7 @@ import type { VfsTask } from '../vfs/task';
 import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
 import { HostFs } from './host/hostfs';
+import { MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
 import { wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
@@ -50,7 +53,31 @@ export interface RootFsOptions {
    */
   protectedHardlinks?: boolean;
   protectedSymlinks?: boolean;
+  /**
+   * The root's upper layer: "memory" (default; writes live in the sentry, the host tree
+   * is never changed) or "none" (the host directory itself is the root).
+   */
+  overlay?: 'memory' | 'none';
+  /** Mount the root read-only (OCI root.readonly). */
+  rootReadonly?: boolean;
+  /** What to mount, in order (default DEFAULT_MOUNTS). Checked before anything is built. */
+  mounts?: readonly MountSpec[];
+  /** Bytes of RAM that a tmpfs size=N% is a percentage of (default 8 GiB). */
+  ramBytes?: number;
 }
+
+/**
+ * What `tsvisor do` mounts when nothing else is asked: the mounts Docker gives a
+ * container (less those of the host's /sys, /dev/pts, which come with their file
+ * systems), and a fresh /tmp.
+ */
+export const DEFAULT_MOUNTS: readonly MountSpec[] = [
+  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+];
 
 function hostSysctl(name: string, dflt: boolean): boolean {
   try {
@@ -85,57 +112,145 @@ class BootTask implements VfsTask {
 export class RootFs {
   readonly ns: MountNamespace;
   readonly devices = new DeviceRegistry();
-  readonly upper: TmpFs;
+  /** The overlay's layers (null with overlay "none"). */
+  readonly upper: TmpFs | null;
   readonly lower: HostFs;
-  readonly overlay: OverlayFs;
-  readonly tmp: TmpFs;
-  readonly dev: TmpFs;
-  readonly proc: ProcFs;
+  readonly overlay: OverlayFs | null;
+  /** Every procfs instance mounted (each reads the kernel once setKernel is called). */
+  readonly procs: ProcFs[] = [];
   private readonly boot = new BootTask();
   private readonly rootPath: VPath;
+  private readonly clock: TimeSource;
+  private readonly random: RandomFn;
+  private readonly ramBytes: number;
 
+  /** Builds the tree; a bad mount request throws MountSpecError before anything is mounted. */
   constructor(o: RootFsOptions) {
+    const parsed = (o.mounts ?? DEFAULT_MOUNTS).map((m, i) => parseMountSpec(m, `mounts[${i}]`));
     const clock = o.clock ?? new DateTimeSource();
+    this.clock = clock;
+    this.random = o.random;
+    this.ramBytes = o.ramBytes ?? 8 * 1024 ** 3;
     setPipeClock(clock);
     fsPolicy.protectedHardlinks = o.protectedHardlinks ?? hostSysctl('protected_hardlinks', true);
     fsPolicy.protectedSymlinks = o.protectedSymlinks ?? hostSysctl('protected_symlinks', true);
-    const hostOpts = { fdCacheSize: o.hostFdCacheSize };
+    const noOverlay = o.overlay === 'none';
+    const hostOpts = { fdCacheSize: o.hostFdCacheSize, writable: noOverlay && o.rootReadonly !== true };
     this.lower = o.rootFd !== undefined ? new HostFs(o.rootFd, hostOpts) : HostFs.open(o.rootDir ?? '/', hostOpts);
-    this.upper = new TmpFs({ clock, name: 'overlay-upper' });
-    this.overlay = new OverlayFs(this.upper, this.lower);
-    const rootD = new Dentry('/', null, this.overlay.root());
-    this.ns = new MountNamespace(this.overlay, rootD, this.devices, 0, 'overlay');
+    let rootFs: FileSystem;
+    if (noOverlay) {
+      this.upper = null;
+      this.overlay = null;
+      rootFs = this.lower;
+    } else {
+      this.upper = new TmpFs({ clock, name: 'overlay-upper' });
+      this.overlay = new OverlayFs(this.upper, this.lower);
+      rootFs = this.overlay;
+    }
+    const rootD = new Dentry('/', null, rootFs.root());
+    this.ns = new MountNamespace(rootFs, rootD, this.devices, 0, noOverlay ? 'rootfs' : 'overlay');
     this.rootPath = new VPath(this.ns.root, rootD);
-
-    this.tmp = new TmpFs({ clock, rootMode: 0o1777 });
-    this.dev = buildDevFs({ clock, random: o.random, devices: this.devices });
-    this.proc = new ProcFs(clock);
-    this.mountOn('tmp', this.tmp, MNT_NOSUID | MNT_NODEV, 'tmpfs');
-    this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
-    this.mountOn('proc', this.proc, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, 'proc');
+    for (const m of parsed) this.mountOne(m);
+    // Mountpoints are made first; then the root becomes read-only (as runc does).
+    if (o.rootReadonly === true) this.ns.root.flags |= MNT_RDONLY;
   }
 
-  /** Mounts fs on /name, creating the directory in the overlay if the image lacks it. */
-  private mountOn(name: string, fs: FileSystem, flags: number, source: string): void {
-    const root = this.rootPath.d;
-    let d = lookupChild(this.boot, root, name);
-    if (typeof d === 'number') {
-      const ino = root.inode.mkdir(this.boot, name, { mode: S_IFDIR | 0o755, uid: 0, gid: 0, rdev: 0 });
-      if (typeof ino === 'number') throw new Error(`cannot create /${name} for a mount: errno ${-ino}`);
-      root.forget(name);
-      d = new Dentry(name, root, ino);
-      root.addChild(d);
+  /** Mounts one checked request, creating its mountpoint in the tree if needed. */
+  private mountOne(m: ParsedMount): void {
+    let fs: FileSystem;
+    let inode: Inode;
+    let flags = m.flags;
+    const mode = (dflt: number) => (m.data.has('mode') ? parseInt(m.data.get('mode') as string, 8) : dflt);
+    const id = (k: string) => (m.data.has(k) ? Number(m.data.get(k)) : 0);
+    switch (m.kind) {
+      case 'bind': {
+        let b;
+        try {
+          b = HostFs.openBind(m.source, { writable: (m.flags & MNT_RDONLY) === 0 });
+        } catch (e) {
+          throw new MountSpecError(`mount ${m.destination}: source ${(e as Error).message}`);
+        }
+        fs = b.fs;
+        inode = b.inode;
+        break;
+      }
+      case 'tmpfs': {
+        const size = m.data.has('size') ? (parseSize(m.data.get('size') as string, this.ramBytes) ?? 0) : 0;
+        if (m.destination === '/dev') {
+          fs = buildDevFs({ clock: this.clock, random: this.random, devices: this.devices, rootMode: mode(0o755), sizeLimit: size });
+        } else {
+          fs = new TmpFs({ clock: this.clock, rootMode: mode(0o1777), rootUid: id('uid'), rootGid: id('gid'), sizeLimit: size });
+        }
+        inode = fs.root();
+        break;
+      }
+      case 'proc': {
+        const p = new ProcFs(this.clock);
+        this.procs.push(p);
+        fs = p;
+        inode = fs.root();
+        break;
+      }
+      case 'mqueue':
+        // POSIX message queues are not offered (mq_open is ENOSYS); the directory exists.
+        fs = new TmpFs({ clock: this.clock, rootMode: 0o1777, name: 'mqueue', magic: 0x19800202 });
+        inode = fs.root();
+        break;
+      case 'cgroup':
+      case 'cgroup2':
+        // The cgroup hierarchy is not modelled: an empty read-only directory.
+        fs = new TmpFs({ clock: this.clock, rootMode: 0o555, name: m.kind, magic: m.kind === 'cgroup2' ? 0x63677270 : 0x27e0eb });
+        inode = fs.root();
+        flags |= MNT_RDONLY;
+        break;
+      default:
+        throw new MountSpecError(`mount ${m.destination}: type ${m.kind} is not supported yet`);
     }
-    this.ns.mount(fs, new Dentry('/', null, fs.root()), new VPath(this.ns.root, d), flags, source);
+    const at = this.mountpoint(m.destination, isDir(inode.mode));
+    if (typeof at === 'string') throw new MountSpecError(`mount ${m.destination}: ${at}`);
+    this.ns.mount(fs, new Dentry('/', null, inode), at, flags, m.kind === 'bind' ? 'none' : m.source);
+  }
+
+  /**
+   * The position of path in the container (its symlinks resolved inside the container),
+   * creating missing directories and, for a file mount, an empty file; or a message.
+   */
+  private mountpoint(path: string, dir: boolean): VPath | string {
+    const ctx = new FsContext(this.rootPath);
+    const w = new Walk().init(this.boot, ctx);
+    let r = walkPath(w, path, true);
+    if (r === -E.ENOENT) {
+      const slash = path.lastIndexOf('/');
+      if (slash > 0) {
+        const p = this.mountpoint(path.slice(0, slash), true);
+        if (typeof p === 'string') return p;
+      }
+      const wc = new Walk().init(this.boot, ctx);
+      if (dir) r = mkdirAt(wc, path, 0o755, 0);
+      else {
+        const f = openAt(wc, path, O_CREAT | O_WRONLY, 0o644, 0);
+        r = typeof f === 'number' ? f : (f.decRef(), 0);
+      }
+      if (r < 0 && r !== -E.EEXIST) return `cannot create the mountpoint: errno ${-r}`;
+      r = walkPath(w.init(this.boot, ctx), path, true);
+    }
+    if (r < 0) return `cannot reach the mountpoint: errno ${-r}`;
+    if (isDir(w.d.inode.mode) !== dir) return dir ? 'the mountpoint is not a directory' : 'the mountpoint is a directory';
+    return new VPath(w.mnt, w.d);
+  }
+
+  /** The mount namespace's mounts (for tests and /proc). */
+  mounts(): Mount[] {
+    return this.ns.all();
   }
 
   /** Lets /proc read the kernel's processes. */
   setKernel(k: Kernel): void {
-    this.proc.source = kernelProcSource(k);
+    this.setProcSource(kernelProcSource(k));
   }
 
   setProcSource(s: ProcSource): void {
-    this.proc.source = s;
+    for (const p of this.procs) p.source = s;
   }
 
   /**

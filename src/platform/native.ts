@@ -47,6 +47,17 @@ export interface NativeAddon {
   ioctl(fd: number, req: number, buf: Uint8Array): number;
   pollOne(fd: number, events: number): number;
   mkdirat(dirfd: number, name: string, mode: number): number;
+  unlinkat(dirfd: number, name: string, flags: number): number;
+  renameat2(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
+  symlinkat(target: string, dirfd: number, name: string): number;
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): number;
+  mknodat(dirfd: number, name: string, mode: number): number;
+  fchmodat2(dirfd: number, name: string, mode: number, flags: number): number;
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): number;
+  utimensat(dirfd: number, name: string, asec: number, ansec: number, msec: number, mnsec: number, flags: number): number;
+  ftruncate(fd: number, len: number): number;
+  fsync(fd: number, dataOnly: number): number;
+  fallocate(fd: number, mode: number, off: number, len: number): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -12,7 +12,8 @@ import { RLIMIT_NOFILE, Rlimits, ThreadGroup } from '../kernel/threadgroup';
 import { Clock, hostRandom } from '../kernel/time';
 import { MemoryFile } from '../mm/memfile';
 import { PtracePlatform } from '../platform/ptrace';
-import { buildRootFs } from '../fs/root';
+import { RootFs, buildRootFs } from '../fs/root';
+import { MountSpec, MountSpecError } from '../fs/mountspec';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/index';
 import { cloneHooks } from '../syscalls/clone';
@@ -37,12 +38,26 @@ export interface DoOptions {
   log: Logger;
   /** Most tasks (threads and processes) the sandbox may hold; clone fails with EAGAIN beyond. */
   pidsLimit?: number;
+  /** What to mount (default: DEFAULT_MOUNTS). */
+  mounts?: MountSpec[];
+  overlay?: 'memory' | 'none';
+  rootReadonly?: boolean;
 }
 
 /** Runs argv in a fresh sandbox and returns the exit code a shell would report. */
 export function runDo(o: DoOptions): number {
   const clock = new Clock();
-  const root = buildRootFs({ rootDir: o.rootDir, random: hostRandom, clock });
+  let root: RootFs;
+  try {
+    root = buildRootFs({
+      rootDir: o.rootDir, random: hostRandom, clock, mounts: o.mounts, overlay: o.overlay, rootReadonly: o.rootReadonly,
+    });
+  } catch (e) {
+    if (!(e instanceof MountSpecError)) throw e;
+    o.log.error(e.message);
+    process.stderr.write(`tsvisor: ${e.message}\n`);
+    return 125;
+  }
   const fsCtx = root.fsContext(o.cwd);
   if (typeof fsCtx === 'number') {
     o.log.error(`cannot use ${o.cwd} as the working directory: errno ${-fsCtx}`);

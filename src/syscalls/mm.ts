@@ -1,6 +1,7 @@
 // Memory syscalls: mmap, munmap, mprotect, brk, mremap, madvise, mincore, msync.
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
+import { MNT_NOEXEC } from '../vfs/mount';
 import { MAP_ANONYMOUS, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PROT_READ, PROT_WRITE, PROT_EXEC, MapSource } from '../mm/mm';
 import { PAGE_SIZE } from '../platform/layout';
 import { NR } from './names';
@@ -29,6 +30,12 @@ function mmap(t: Task, addr: number, len: number, prot: number, flags: number, f
     if (shared && !f.writable) {
       if ((prot & PROT_WRITE) !== 0) return -E.EACCES;
       maxProt &= ~PROT_WRITE;
+    }
+    // A noexec mount's files cannot be mapped executable, now or later (Linux: EPERM, then
+    // mprotect's EACCES).
+    if ((f.mnt.flags & MNT_NOEXEC) !== 0) {
+      if ((prot & PROT_EXEC) !== 0) return -E.EPERM;
+      maxProt &= ~PROT_EXEC;
     }
     if (off + len > 2 ** 63) return -E.EOVERFLOW;
   } else {

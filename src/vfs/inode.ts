@@ -82,7 +82,14 @@ export abstract class FileSystem {
   abstract readonly magic: number;
   abstract root(): Inode;
 
+  /** File-system options as /proc/mounts shows them after the mount flags ("size=64k"). */
+  mountOptions(): string {
+    return '';
+  }
+
   statfs(out: StatFs): number {
+    // out may be a reused object: every field is set.
+    out.blocks = out.bfree = out.bavail = out.files = out.ffree = out.flags = 0;
     out.type = this.magic;
     out.bsize = 4096;
     out.frsize = 4096;

@@ -82,6 +82,10 @@ export interface DevFsOptions {
   clock?: TimeSource;
   random: RandomFn;
   devices: DeviceRegistry;
+  /** Mode of /dev itself (default 0755). */
+  rootMode?: number;
+  /** size= of the tmpfs (0: unlimited). */
+  sizeLimit?: number;
 }
 
 /** Registers the memory devices and returns a populated tmpfs to mount on /dev. */
@@ -96,7 +100,7 @@ export function buildDevFs(o: DevFsOptions): TmpFs {
   reg(8, Kind.Random);
   reg(9, Kind.Random);
 
-  const fs = new TmpFs({ clock: o.clock, rootMode: 0o755, name: 'devtmpfs' });
+  const fs = new TmpFs({ clock: o.clock, rootMode: o.rootMode ?? 0o755, name: 'tmpfs', sizeLimit: o.sizeLimit });
   const root = fs.root();
   const node = (name: string, minor: number) =>
     root.addEntry(name, fs.newInode({ mode: S_IFCHR | 0o666, uid: 0, gid: 0, rdev: makedev(1, minor) }));

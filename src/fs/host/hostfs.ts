@@ -1,4 +1,5 @@
-// A host directory as a read-only file system, reached only through fds.
+// A host directory as a file system, reached only through fds: read-only (the image
+// below the root overlay) or writable (bind mounts, a root without overlay).
 //
 // One O_PATH|O_DIRECTORY fd for the root is opened before anything else; every further
 // host access is relative to a directory fd with a single name and O_NOFOLLOW /
@@ -7,8 +8,10 @@
 // container's root: a symlink to /etc/shadow names the container's /etc/shadow, and
 // ".." stops at the container's root. No host path outside the root can be reached.
 //
-// The host tree is treated as immutable while the sandbox runs (it is the image's
-// lower layer): attributes are read once per name, and directory listings are read
+// A read-only host tree is treated as immutable while the sandbox runs (it is the
+// image's lower layer): attributes are read once per name. A writable one is the
+// sandbox's to change, and others may change it too (a shared volume): attributes are
+// re-read from the host whenever they are asked for. Directory listings are always read
 // when a directory is listed. Directory and file fds are cached in one LRU of bounded
 // size, so walking a tree of 10,000 files keeps a few hundred host fds at most; an
 // evicted directory fd is reopened from its parent by name and checked to be the same
@@ -16,17 +19,23 @@
 import * as E from '../../abi/errno';
 import type { MapSource } from '../../mm/mm';
 import {
-  H_AT_EMPTY_PATH, H_AT_FDCWD, H_AT_SYMLINK_NOFOLLOW, H_O_DIRECTORY, H_O_NOFOLLOW, H_O_NONBLOCK, H_O_PATH, H_O_RDONLY,
-  hostClose, hostFstatat, hostFstatfs, hostGetdents64, hostOpenat, hostPread, hostReadlinkat,
+  H_AT_EMPTY_PATH, H_AT_FDCWD, H_AT_REMOVEDIR, H_AT_SYMLINK_NOFOLLOW, H_O_APPEND, H_O_CREAT, H_O_DIRECTORY, H_O_EXCL,
+  H_O_NOFOLLOW, H_O_NONBLOCK, H_O_PATH, H_O_RDONLY, H_O_RDWR, H_O_WRONLY,
+  hostClose, hostFchmodat, hostFchownat, hostFstatat, hostFstatfs, hostFsync, hostFtruncate, hostGetdents64,
+  hostLinkat, hostMkdirat, hostMknodat, hostOpenat, hostPread, hostPwrite, hostReadlinkat, hostRenameat2,
+  hostSymlinkat, hostUnlinkat, hostUtimensat,
 } from '../../platform/hostfile';
-import { DT_UNKNOWN, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype } from '../../vfs/abi';
+import {
+  DT_UNKNOWN, O_ACCMODE, O_APPEND, O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+  dtype,
+} from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
 import { RegularFileFD } from '../../vfs/regular';
-import { DirEntry, FileSystem, Inode, StatFs } from '../../vfs/inode';
+import { CreateArgs, DirEntry, FileSystem, Inode, StatFs } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
 import { mapNameOf } from '../../vfs/ops';
-import { Stat, decodeStat } from '../../vfs/stat';
+import { SetAttr, Stat, UTIME_OMIT, decodeStat } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 
 /** Inode numbers of the root's host device are used as they are below this bound. */
@@ -88,6 +97,8 @@ const hst = new Stat();
 export interface HostFsOptions {
   /** At most this many cached (unpinned) host fds; default 256. */
   fdCacheSize?: number;
+  /** Lets the sandbox change the host tree (a writable bind mount or root). */
+  writable?: boolean;
 }
 
 export class HostFs extends FileSystem {
@@ -103,7 +114,7 @@ export class HostFs extends FileSystem {
   /** Wraps rootFd (an O_PATH|O_DIRECTORY fd of the host directory, owned from now on). */
   constructor(rootFd: number, o: HostFsOptions = {}) {
     super();
-    this.readOnly = true;
+    this.readOnly = o.writable !== true;
     this.rootFd = rootFd;
     this.fds = new FdCache(o.fdCacheSize ?? 256);
     const r = hostFstatat(rootFd, '', H_AT_EMPTY_PATH, statBuf);
@@ -127,6 +138,38 @@ export class HostFs extends FileSystem {
 
   root(): HostDir {
     return this.rootInode;
+  }
+
+  /**
+   * Opens an operator-given host path for a bind mount: the file system and the inode the
+   * mount shows. A directory becomes the root of its own HostFs; a file is shown through
+   * a HostFs of its directory, whose other entries the mount cannot reach (".." at a
+   * mount's root leaves the mount). The path itself is the operator's and may hold
+   * symlinks, which the host resolves (as runc does) before anything runs.
+   */
+  static openBind(path: string, o: HostFsOptions): { fs: HostFs; inode: HostInode } {
+    const fd = hostOpenat(H_AT_FDCWD, path, H_O_PATH, 0);
+    if (fd < 0) throw new Error(`cannot open ${path}: ${E.errnoName(-fd)}`);
+    hostFstatat(fd, '', H_AT_EMPTY_PATH, statBuf);
+    decodeStat(statBuf, hst);
+    if ((hst.mode & S_IFMT) === S_IFDIR) {
+      const fs = new HostFs(fd, o);
+      return { fs, inode: fs.root() };
+    }
+    const dev = hst.dev, ino = hst.ino;
+    const n = hostReadlinkat(H_AT_FDCWD, `/proc/self/fd/${fd}`, linkBuf); // its resolved path (before confinement)
+    hostClose(fd);
+    const real = n > 0 ? linkBuf.toString('latin1', 0, n) : '';
+    const slash = real.lastIndexOf('/');
+    if (!real.startsWith('/') || slash < 0) throw new Error(`cannot resolve ${path}`);
+    const dfd = hostOpenat(H_AT_FDCWD, slash === 0 ? '/' : real.slice(0, slash), H_O_PATH | H_O_DIRECTORY, 0);
+    if (dfd < 0) throw new Error(`cannot open the directory of ${path}: ${E.errnoName(-dfd)}`);
+    const fs = new HostFs(dfd, o);
+    const name = real.slice(slash + 1);
+    const r = hostFstatat(dfd, name, H_AT_SYMLINK_NOFOLLOW, statBuf);
+    decodeStat(statBuf, hst);
+    if (r < 0 || hst.dev !== dev || hst.ino !== ino) throw new Error(`${path} changed while it was being mounted`);
+    return { fs, inode: fs.makeInode(fs.root(), name, hst) };
   }
 
   /** The sentry-visible inode number of a host (dev, ino). */
@@ -171,20 +214,23 @@ export class HostFs extends FileSystem {
 
 export abstract class HostInode extends Inode implements FdHolder {
   readonly ino: number;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
+  // The attributes below are the host's as last read: once for a read-only tree, again
+  // on every stat and after every change for a writable one (see refresh).
+  mode: number;
+  uid: number;
+  gid: number;
   readonly hostDev: number;
   readonly hostIno: number;
-  protected readonly nlink: number;
-  protected readonly hsize: number;
-  protected readonly hblocks: number;
+  protected nlink: number;
+  protected hsize: number;
+  protected hblocks: number;
   protected readonly hrdev: number;
   private readonly times: Float64Array;
   fd = -1;
   pins = 0;
 
-  constructor(readonly fs: HostFs, readonly parent: HostDir | null, readonly name: string, st: Stat) {
+  /** Where the inode is on the host: its directory and name (renames move them). */
+  constructor(readonly fs: HostFs, public parent: HostDir | null, public name: string, st: Stat) {
     super();
     this.hostDev = st.dev;
     this.hostIno = st.ino;
@@ -196,7 +242,56 @@ export abstract class HostInode extends Inode implements FdHolder {
     this.hsize = st.size;
     this.hblocks = st.blocks;
     this.hrdev = st.rdev;
-    this.times = new Float64Array([st.atimeSec, st.atimeNsec, st.mtimeSec, st.mtimeNsec, st.ctimeSec, st.ctimeNsec]);
+    this.times = new Float64Array(6);
+    this.setTimes(st);
+  }
+
+  private setTimes(st: Stat): void {
+    const t = this.times;
+    t[0] = st.atimeSec;
+    t[1] = st.atimeNsec;
+    t[2] = st.mtimeSec;
+    t[3] = st.mtimeNsec;
+    t[4] = st.ctimeSec;
+    t[5] = st.ctimeNsec;
+  }
+
+  /**
+   * Re-reads the attributes of a writable tree's object from the host (by its own fd
+   * when one is cached, else by name below its directory). The object must still be the
+   * same host file (device and inode); if the name now holds another one, the old
+   * attributes stay.
+   */
+  refresh(): void {
+    if (this.fs.readOnly) return;
+    let r: number;
+    if (this.fd >= 0) r = hostFstatat(this.fd, '', H_AT_EMPTY_PATH, statBuf);
+    else if (this.parent === null) r = hostFstatat(this.fs.rootFd, '', H_AT_EMPTY_PATH, statBuf);
+    else {
+      const pfd = this.parent.getFd();
+      r = pfd < 0 ? pfd : hostFstatat(pfd, this.name, H_AT_SYMLINK_NOFOLLOW, statBuf);
+    }
+    if (r < 0) return;
+    decodeStat(statBuf, hst);
+    if (hst.dev !== this.hostDev || hst.ino !== this.hostIno) return;
+    this.mode = hst.mode;
+    this.uid = hst.uid;
+    this.gid = hst.gid;
+    this.nlink = hst.nlink;
+    this.hsize = hst.size;
+    this.hblocks = hst.blocks;
+    this.setTimes(hst);
+  }
+
+  /**
+   * (dirfd, name, flags) naming this object for an *at call that must not follow it: its
+   * directory's fd and its name, or the root's own fd with AT_EMPTY_PATH.
+   */
+  protected where(): [number, string, number] | number {
+    if (this.parent === null) return [this.fs.rootFd, '', H_AT_EMPTY_PATH];
+    const pfd = this.parent.getFd();
+    if (pfd < 0) return pfd;
+    return [pfd, this.name, H_AT_SYMLINK_NOFOLLOW];
   }
 
   override get rdev(): number {
@@ -204,10 +299,43 @@ export abstract class HostInode extends Inode implements FdHolder {
   }
 
   get size(): number {
+    if (!this.fs.readOnly) this.refresh();
     return this.hsize;
   }
 
+  override setattr(_t: VfsTask, a: SetAttr): number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const w = this.where();
+    if (typeof w === 'number') return w;
+    const [dfd, name, flags] = w;
+    let r = 0;
+    if (a.size >= 0) {
+      r = this.truncateTo(a.size);
+      if (r < 0) return r;
+    }
+    if (a.uid >= 0 || a.gid >= 0) {
+      r = hostFchownat(dfd, name, a.uid, a.gid, flags);
+      if (r < 0) return r;
+    }
+    if (a.mode >= 0) {
+      // fchmodat2 with AT_SYMLINK_NOFOLLOW: a name swapped for a symlink is not followed.
+      r = hostFchmodat(dfd, name, a.mode & 0o7777, flags);
+      if (r < 0) return r;
+    }
+    if (a.atimeNsec !== UTIME_OMIT || a.mtimeNsec !== UTIME_OMIT) {
+      r = hostUtimensat(dfd, name, a.atimeSec, a.atimeNsec, a.mtimeSec, a.mtimeNsec, flags);
+      if (r < 0) return r;
+    }
+    this.refresh();
+    return 0;
+  }
+
+  protected truncateTo(_size: number): number {
+    return (this.mode & S_IFMT) === S_IFDIR ? -E.EISDIR : -E.EINVAL;
+  }
+
   stat(st: Stat): void {
+    if (!this.fs.readOnly) this.refresh();
     st.dev = this.fs.dev;
     st.ino = this.ino;
     st.nlink = this.nlink;
@@ -329,7 +457,129 @@ export class HostDir extends HostInode {
   override open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
     return new DirectoryFile(mnt, d, flags);
   }
+
+  // ---- changes (writable trees only; the VFS has checked permissions and names) --------
+
+  /** The new child called name as an inode, after giving it the caller's owner. */
+  private created(name: string, a: CreateArgs): Inode | number {
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    // Best effort, like a file server running without CAP_CHOWN: the file exists either way.
+    hostFchownat(fd, name, a.uid, a.gid, H_AT_SYMLINK_NOFOLLOW);
+    const r = hostFstatat(fd, name, H_AT_SYMLINK_NOFOLLOW, statBuf);
+    if (r < 0) return r;
+    decodeStat(statBuf, hst);
+    const inode = this.fs.makeInode(this, name, hst);
+    this.refresh(); // (reuses hst)
+    return inode;
+  }
+
+  override create(_t: VfsTask, name: string, a: CreateArgs): Inode | number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const type = a.mode & S_IFMT;
+    if (type === S_IFREG) {
+      const f = hostOpenat(fd, name, H_O_CREAT | H_O_EXCL | H_O_WRONLY | H_O_NOFOLLOW | H_O_NONBLOCK, a.mode & 0o7777);
+      if (f < 0) return f;
+      hostClose(f);
+    } else if (type === S_IFIFO || type === S_IFSOCK) {
+      const r = hostMknodat(fd, name, a.mode);
+      if (r < 0) return r;
+    } else {
+      // No device nodes on the host: one made here could be opened by host processes.
+      return -E.EPERM;
+    }
+    return this.created(name, a);
+  }
+
+  override mkdir(_t: VfsTask, name: string, a: CreateArgs): Inode | number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const r = hostMkdirat(fd, name, a.mode & 0o7777);
+    if (r < 0) return r;
+    return this.created(name, a);
+  }
+
+  override symlink(_t: VfsTask, name: string, target: string, a: CreateArgs): Inode | number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const r = hostSymlinkat(target, fd, name);
+    if (r < 0) return r;
+    return this.created(name, a);
+  }
+
+  override link(_t: VfsTask, name: string, target: Inode): number {
+    if (this.fs.readOnly) return -E.EROFS;
+    if (!(target instanceof HostInode) || target.fs !== this.fs || target.parent === null) return -E.EXDEV;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const tfd = target.parent.getFd();
+    if (tfd < 0) return tfd;
+    const r = hostLinkat(tfd, target.name, fd, name);
+    if (r < 0) return r;
+    // The name might have been swapped on the host since the lookup: undo a wrong link.
+    if (hostFstatat(fd, name, H_AT_SYMLINK_NOFOLLOW, statBuf) >= 0) {
+      decodeStat(statBuf, hst);
+      if (hst.dev !== target.hostDev || hst.ino !== target.hostIno) {
+        hostUnlinkat(fd, name, 0);
+        return -E.ESTALE;
+      }
+    }
+    target.refresh();
+    this.refresh();
+    return 0;
+  }
+
+  override unlink(_t: VfsTask, name: string, child: Inode): number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const r = hostUnlinkat(fd, name, 0);
+    if (r < 0) return r;
+    if (child instanceof HostInode) child.refresh();
+    this.refresh();
+    return 0;
+  }
+
+  override rmdir(_t: VfsTask, name: string, _child: Inode): number {
+    if (this.fs.readOnly) return -E.EROFS;
+    const fd = this.getFd();
+    if (fd < 0) return fd;
+    const r = hostUnlinkat(fd, name, H_AT_REMOVEDIR);
+    if (r < 0) return r;
+    this.refresh();
+    return 0;
+  }
+
+  override rename(_t: VfsTask, oldName: string, child: Inode, newDir: Inode, newName: string,
+    replaced: Inode | null, flags: number): number {
+    if (this.fs.readOnly) return -E.EROFS;
+    if (!(newDir instanceof HostDir) || newDir.fs !== this.fs) return -E.EXDEV;
+    const ofd = this.getFd();
+    if (ofd < 0) return ofd;
+    const nfd = newDir.getFd();
+    if (nfd < 0) return nfd;
+    const r = hostRenameat2(ofd, oldName, nfd, newName, flags);
+    if (r < 0) return r;
+    // The inodes follow their names, so later *at calls find them where they now are.
+    if (child instanceof HostInode) {
+      child.parent = newDir;
+      child.name = newName;
+    }
+    if ((flags & RENAME_EXCHANGE_FLAG) !== 0 && replaced instanceof HostInode) {
+      replaced.parent = this;
+      replaced.name = oldName;
+    }
+    this.refresh();
+    if (newDir !== this) newDir.refresh();
+    return 0;
+  }
 }
+
+const RENAME_EXCHANGE_FLAG = 2;
 
 const dirBuf = Buffer.alloc(65536);
 
@@ -365,15 +615,34 @@ export class HostFile extends HostInode {
   override open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
     const fd = this.getFd();
     if (fd < 0) return fd;
-    return new HostFileFD(mnt, d, flags, this);
+    const acc = flags & O_ACCMODE;
+    if (acc === O_RDONLY || this.fs.readOnly) return new HostFileFD(mnt, d, flags, this, -1);
+    // A writable description gets its own host fd, opened the same checked way.
+    const hflags = (acc === O_WRONLY ? H_O_WRONLY : acc === O_RDWR ? H_O_RDWR : H_O_RDONLY) |
+      ((flags & O_APPEND) !== 0 ? H_O_APPEND : 0) | H_O_NONBLOCK;
+    const wfd = this.reopen(hflags);
+    if (wfd < 0) return wfd;
+    return new HostFileFD(mnt, d, flags, this, wfd);
+  }
+
+  protected override truncateTo(size: number): number {
+    const fd = this.reopen(H_O_WRONLY | H_O_NONBLOCK);
+    if (fd < 0) return fd;
+    const r = hostFtruncate(fd, size);
+    hostClose(fd);
+    return r;
   }
 }
 
-/** An open regular host file (always read-only: writes go to the overlay's upper layer). */
+/**
+ * An open regular host file. Read-only descriptions read through the file's cached fd;
+ * writable ones (writable trees only; the image's files are written in the overlay's
+ * upper layer) own a host fd opened with the same access mode.
+ */
 export class HostFileFD extends RegularFileFD {
   private released = false;
 
-  constructor(mnt: Mount, d: Dentry, flags: number, readonly file: HostFile) {
+  constructor(mnt: Mount, d: Dentry, flags: number, readonly file: HostFile, private readonly wfd: number) {
     super(mnt, d, flags);
     file.pinFd();
   }
@@ -385,13 +654,31 @@ export class HostFileFD extends RegularFileFD {
     return n;
   }
 
-  override write(): number {
-    return -E.EBADF;
+  override write(_t: VfsTask, src: Uint8Array, srcOff: number, len: number, pos: number): number {
+    if (this.wfd < 0) return -E.EBADF;
+    // An O_APPEND host fd appends even for pwrite (as Linux does for the app's own fd).
+    const p = this.append ? this.file.size : pos < 0 ? this.offset : pos;
+    const n = hostPwrite(this.wfd, src, srcOff, len, p);
+    if (n < 0) return n;
+    if (pos < 0) this.offset = p + n;
+    return n;
+  }
+
+  override truncate(_t: VfsTask, size: number): number {
+    if (this.wfd < 0) return -E.EINVAL;
+    const r = hostFtruncate(this.wfd, size);
+    this.file.refresh();
+    return r;
+  }
+
+  override fsync(): number {
+    return this.wfd < 0 ? 0 : hostFsync(this.wfd, false);
   }
 
   protected override release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.wfd >= 0) hostClose(this.wfd);
     this.file.unpinFd();
   }
 }

@@ -17,6 +17,7 @@ import { displayPath } from '../../vfs/ops';
 import { DateTimeSource, Stat, TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import type { ProcProcess, ProcSource } from './source';
+import { mountInfoText, mountsText } from './mounts';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
 const PID_SHIFT = 256;
@@ -92,6 +93,7 @@ class ProcRoot extends ProcNode {
   override lookup(_t: VfsTask, name: string): Inode | number {
     if (name === 'self') return new ProcSelf(this.fs);
     if (name === 'thread-self') return new ProcThreadSelf(this.fs);
+    if (name === 'mounts') return new ProcMountsLink(this.fs);
     const id = parseId(name);
     if (id < 0) return -E.ENOENT;
     const p = this.fs.source.process(id);
@@ -100,7 +102,8 @@ class ProcRoot extends ProcNode {
   }
 
   override readdir(): DirEntry[] {
-    const out: DirEntry[] = [{ name: 'self', ino: 2, type: DT_LNK }, { name: 'thread-self', ino: 3, type: DT_LNK }];
+    const out: DirEntry[] = [{ name: 'self', ino: 2, type: DT_LNK }, { name: 'thread-self', ino: 3, type: DT_LNK },
+      { name: 'mounts', ino: 4, type: DT_LNK }];
     for (const pid of this.fs.source.tgids()) out.push({ name: String(pid), ino: pid * PID_SHIFT, type: DT_DIR });
     return out;
   }
@@ -127,6 +130,20 @@ class ProcSelf extends ProcNode {
   }
   override readlink(t: VfsTask): string {
     return String(t.tgid);
+  }
+  override open(): number {
+    return -E.ELOOP;
+  }
+}
+
+/** /proc/mounts -> "self/mounts" (as on Linux since 2.6.25) */
+class ProcMountsLink extends ProcNode {
+  readonly mode = S_IFLNK | 0o777;
+  constructor(fs: ProcFs) {
+    super(fs, 4);
+  }
+  override readlink(): string {
+    return 'self/mounts';
   }
   override open(): number {
     return -E.ELOOP;
@@ -185,6 +202,8 @@ const PID_ENTRIES: PidEntry[] = [
   { name: 'fd', kind: 'fd', mode: 0o500 },
   { name: 'limits', kind: 'file', mode: 0o444, gen: limitsText },
   { name: 'maps', kind: 'file', mode: 0o444, gen: (p) => (p.mm !== null ? p.mm.mapsText() : '') },
+  { name: 'mountinfo', kind: 'file', mode: 0o444, gen: (p) => (p.fs !== null ? mountInfoText(p.fs.root) : '') },
+  { name: 'mounts', kind: 'file', mode: 0o444, gen: (p) => (p.fs !== null ? mountsText(p.fs.root) : '') },
   { name: 'root', kind: 'link', mode: 0o777 },
   { name: 'stat', kind: 'file', mode: 0o444, gen: statText },
   { name: 'status', kind: 'file', mode: 0o444, gen: statusText },

@@ -34,11 +34,16 @@ export interface TmpFsOptions {
   name?: string;
   /** Byte limit for file data (size=); 0 = unlimited. */
   sizeLimit?: number;
+  /**
+   * statfs f_type for a tmpfs that stands in for another pseudo file system (mqueue,
+   * cgroup2); such a one reports no blocks, as those do.
+   */
+  magic?: number;
 }
 
 export class TmpFs extends FileSystem {
   readonly name: string;
-  readonly magic = TMPFS_MAGIC;
+  readonly magic: number;
   readonly clock: TimeSource;
   private nextIno = 1;
   private readonly rootDir: TmpDir;
@@ -50,6 +55,7 @@ export class TmpFs extends FileSystem {
   constructor(o: TmpFsOptions = {}) {
     super();
     this.name = o.name ?? 'tmpfs';
+    this.magic = o.magic ?? TMPFS_MAGIC;
     this.clock = o.clock ?? new DateTimeSource();
     this.sizeLimit = o.sizeLimit ?? 0;
     this.rootDir = new TmpDir(this, S_IFDIR | (o.rootMode ?? 0o1777), o.rootUid ?? 0, o.rootGid ?? 0);
@@ -60,12 +66,20 @@ export class TmpFs extends FileSystem {
     return this.rootDir;
   }
 
+  override mountOptions(): string {
+    let s = this.sizeLimit > 0 ? `size=${Math.ceil(this.sizeLimit / 1024)}k` : '';
+    const mode = this.rootDir.mode & 0o7777;
+    if (mode !== 0o1777) s += `${s === '' ? '' : ','}mode=${mode.toString(8).padStart(3, '0')}`;
+    return s;
+  }
+
   allocIno(): number {
     return this.nextIno++;
   }
 
   override statfs(out: StatFs): number {
     super.statfs(out);
+    if (this.magic !== TMPFS_MAGIC) return 0;
     const total = this.sizeLimit > 0 ? this.sizeLimit : 2 ** 40;
     out.blocks = Math.floor(total / 4096);
     out.bfree = out.bavail = Math.max(0, out.blocks - Math.ceil(this.used / 4096));
