@@ -138,6 +138,23 @@ test('mounts', { skip: !existsSync(BUSYBOX) && 'needs busybox-static' }, async (
     assert.ok(!existsSync(join(root, 'note2')));
   });
 
+  await t.test('mount(2) and umount2 inside the sandbox change only its own table', () => {
+    const r = sh([
+      'mkdir /tmp/m && mount -t tmpfs -o size=64k,mode=700 none /tmp/m && grep " /tmp/m " /proc/mounts',
+      'mount --bind /etc /tmp/m && test -f /tmp/m/passwd && echo bound',
+      'umount /tmp/m && umount /tmp/m && grep -c " /tmp/m " /proc/mounts',
+      'mount -o remount,ro /tmp; touch /tmp/x 2>/dev/null; echo touch=$?',
+      'mount -t nfs x /tmp/m 2>/dev/null; echo nfs=$?; umount /etc 2>/dev/null; echo notmount=$?',
+    ].join('; '));
+    assert.equal(r.stdout.toString(),
+      'none /tmp/m tmpfs rw,relatime,size=64k,mode=700 0 0\nbound\n0\ntouch=1\nnfs=255\nnotmount=1\n', explain(r));
+    // Without CAP_SYS_ADMIN: EPERM.
+    const py = 'import os, ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nos.setuid(65534)\n' +
+      'print(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), ctypes.get_errno(), libc.umount2(b"/tmp", 0), ctypes.get_errno())\n';
+    const r2 = runSandbox(['python3', '-c', py], { cwd: '/' });
+    assert.equal(r2.stdout.toString(), '-1 1 -1 1\n', explain(r2));
+  });
+
   await t.test('bad mount requests fail before the app runs, naming the problem', () => {
     const cases = [
       [['--mount', 'type=nfs,dst=/x'], /type: "nfs" is not supported/],

@@ -123,6 +123,7 @@ export class RootFs {
   private readonly clock: TimeSource;
   private readonly random: RandomFn;
   private readonly ramBytes: number;
+  private procSource: ProcSource | null = null;
 
   /** Builds the tree; a bad mount request throws MountSpecError before anything is mounted. */
   constructor(o: RootFsOptions) {
@@ -150,6 +151,7 @@ export class RootFs {
     const rootD = new Dentry('/', null, rootFs.root());
     this.ns = new MountNamespace(rootFs, rootD, this.devices, 0, noOverlay ? 'rootfs' : 'overlay');
     this.rootPath = new VPath(this.ns.root, rootD);
+    this.ns.newFs = (type, options) => this.mountSyscallFs(type, options);
     for (const m of parsed) this.mountOne(m);
     // Mountpoints are made first; then the root becomes read-only (as runc does).
     if (o.rootReadonly === true) this.ns.root.flags |= MNT_RDONLY;
@@ -160,55 +162,72 @@ export class RootFs {
     let fs: FileSystem;
     let inode: Inode;
     let flags = m.flags;
-    const mode = (dflt: number) => (m.data.has('mode') ? parseInt(m.data.get('mode') as string, 8) : dflt);
-    const id = (k: string) => (m.data.has(k) ? Number(m.data.get(k)) : 0);
-    switch (m.kind) {
-      case 'bind': {
-        let b;
-        try {
-          b = HostFs.openBind(m.source, { writable: (m.flags & MNT_RDONLY) === 0 });
-        } catch (e) {
-          throw new MountSpecError(`mount ${m.destination}: source ${(e as Error).message}`);
-        }
-        fs = b.fs;
-        inode = b.inode;
-        break;
+    if (m.kind === 'bind') {
+      let b;
+      try {
+        b = HostFs.openBind(m.source, { writable: (m.flags & MNT_RDONLY) === 0 });
+      } catch (e) {
+        throw new MountSpecError(`mount ${m.destination}: source ${(e as Error).message}`);
       }
-      case 'tmpfs': {
-        const size = m.data.has('size') ? (parseSize(m.data.get('size') as string, this.ramBytes) ?? 0) : 0;
-        if (m.destination === '/dev') {
-          fs = buildDevFs({ clock: this.clock, random: this.random, devices: this.devices, rootMode: mode(0o755), sizeLimit: size });
-        } else {
-          fs = new TmpFs({ clock: this.clock, rootMode: mode(0o1777), rootUid: id('uid'), rootGid: id('gid'), sizeLimit: size });
-        }
-        inode = fs.root();
-        break;
-      }
-      case 'proc': {
-        const p = new ProcFs(this.clock);
-        this.procs.push(p);
-        fs = p;
-        inode = fs.root();
-        break;
-      }
-      case 'mqueue':
-        // POSIX message queues are not offered (mq_open is ENOSYS); the directory exists.
-        fs = new TmpFs({ clock: this.clock, rootMode: 0o1777, name: 'mqueue', magic: 0x19800202 });
-        inode = fs.root();
-        break;
-      case 'cgroup':
-      case 'cgroup2':
-        // The cgroup hierarchy is not modelled: an empty read-only directory.
-        fs = new TmpFs({ clock: this.clock, rootMode: 0o555, name: m.kind, magic: m.kind === 'cgroup2' ? 0x63677270 : 0x27e0eb });
-        inode = fs.root();
-        flags |= MNT_RDONLY;
-        break;
-      default:
-        throw new MountSpecError(`mount ${m.destination}: type ${m.kind} is not supported yet`);
+      fs = b.fs;
+      inode = b.inode;
+    } else {
+      const made = this.newFileSystem(m, m.destination === '/dev');
+      if (typeof made === 'string') throw new MountSpecError(`mount ${m.destination}: ${made}`);
+      fs = made;
+      inode = fs.root();
+      if (m.kind === 'cgroup' || m.kind === 'cgroup2') flags |= MNT_RDONLY;
     }
     const at = this.mountpoint(m.destination, isDir(inode.mode));
     if (typeof at === 'string') throw new MountSpecError(`mount ${m.destination}: ${at}`);
     this.ns.mount(fs, new Dentry('/', null, inode), at, flags, m.kind === 'bind' ? 'none' : m.source);
+  }
+
+  /**
+   * A new file system of a checked request's kind (not bind), or why not. dev: it is the
+   * container's /dev, which gets the device nodes.
+   */
+  newFileSystem(m: ParsedMount, dev: boolean): FileSystem | string {
+    const mode = (dflt: number) => (m.data.has('mode') ? parseInt(m.data.get('mode') as string, 8) : dflt);
+    const id = (k: string) => (m.data.has(k) ? Number(m.data.get(k)) : 0);
+    switch (m.kind) {
+      case 'tmpfs': {
+        const size = m.data.has('size') ? (parseSize(m.data.get('size') as string, this.ramBytes) ?? 0) : 0;
+        if (dev) {
+          return buildDevFs({ clock: this.clock, random: this.random, devices: this.devices, rootMode: mode(0o755), sizeLimit: size });
+        }
+        return new TmpFs({ clock: this.clock, rootMode: mode(0o1777), rootUid: id('uid'), rootGid: id('gid'), sizeLimit: size });
+      }
+      case 'proc': {
+        const p = new ProcFs(this.clock);
+        if (this.procSource !== null) p.source = this.procSource;
+        this.procs.push(p);
+        return p;
+      }
+      case 'mqueue':
+        // POSIX message queues are not offered (mq_open is ENOSYS); the directory exists.
+        return new TmpFs({ clock: this.clock, rootMode: 0o1777, name: 'mqueue', magic: 0x19800202 });
+      case 'cgroup':
+      case 'cgroup2':
+        // The cgroup hierarchy is not modelled: an empty directory (mounted read-only).
+        return new TmpFs({ clock: this.clock, rootMode: 0o555, name: m.kind, magic: m.kind === 'cgroup2' ? 0x63677270 : 0x27e0eb });
+      default:
+        return `type ${m.kind} is not supported yet`;
+    }
+  }
+
+  /** mount(2)'s way to a new file system: (type, comma-separated options) -> fs or -errno. */
+  private mountSyscallFs(type: string, options: string): FileSystem | number {
+    if (type === 'bind' || type === 'none' || type === '') return -E.ENODEV;
+    let m: ParsedMount;
+    try {
+      m = parseMountSpec({ destination: '/x', type, source: type, options: options === '' ? [] : options.split(',') }, 'mount');
+    } catch (e) {
+      if (!(e instanceof MountSpecError)) throw e;
+      return /is not supported/.test(e.message) ? -E.ENODEV : -E.EINVAL;
+    }
+    const fs = this.newFileSystem(m, false);
+    return typeof fs === 'string' ? -E.ENODEV : fs;
   }
 
   /**
@@ -250,6 +269,7 @@ export class RootFs {
   }
 
   setProcSource(s: ProcSource): void {
+    this.procSource = s;
     for (const p of this.procs) p.source = s;
   }
 

@@ -8,6 +8,7 @@ import * as timers from './timers';
 import * as fsAll from './fs_all';
 import * as futex from './futex';
 import * as mm from './mm';
+import * as mountf from './mount';
 import * as pidfd from './pidfd';
 import * as pollf from './poll';
 import * as epoll from './epoll';
@@ -24,6 +25,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [fsAll, pollf, epoll, eventfd, timerfd, socket, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
+  for (const family of [fsAll, mountf, pollf, epoll, eventfd, timerfd, socket, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }

@@ -41,6 +41,11 @@ export class VPath {
 
 export class MountNamespace {
   readonly root: Mount;
+  /**
+   * mount(2)'s file-system types: a new file system of `type` with mount(2)'s option
+   * string, or -errno (ENODEV for unknown types). Set by whoever builds the namespace.
+   */
+  newFs: ((type: string, options: string) => FileSystem | number) | null = null;
   /** Mountpoint dentry -> the mounts on it (any parent mount), most recent last. */
   private readonly byMountpoint = new Map<Dentry, Mount[]>();
 
@@ -75,6 +80,12 @@ export class MountNamespace {
     at.d.mountCount++;
     at.mnt.children.push(m);
     return m;
+  }
+
+  /** Detaches m and, first, every mount below it (umount2 with MNT_DETACH). */
+  umountTree(m: Mount): number {
+    while (m.children.length > 0) this.umountTree(m.children[m.children.length - 1]);
+    return this.umount(m);
   }
 
   /** Detaches m (which must have no children). */
