@@ -51,6 +51,22 @@ function wallMs(argv) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/**
+ * A tree of 100 directories x 100 small files, made once per run beside the build (not in
+ * /tmp, which is a fresh tmpfs inside the sandbox).
+ */
+let treeDir = null;
+function benchTree() {
+  if (treeDir !== null) return treeDir;
+  treeDir = path.join(buildDir, `tree-${process.pid}`);
+  for (let d = 0; d < 100; d++) {
+    fs.mkdirSync(path.join(treeDir, `d${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(treeDir, `d${d}`, `f${f}`), `${d}/${f}\n`);
+  }
+  process.on('exit', () => fs.rmSync(treeDir, { recursive: true, force: true }));
+  return treeDir;
+}
+
 const benches = {
   getppid() {
     const prog = build('getppid_loop');
@@ -95,6 +111,31 @@ const benches = {
     const n = '20000';
     const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, n]))), () => parseFloat(run([prog, n])));
     return [{ metric: 'futex ping-pong round trip, 2 threads (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  // Issue 4: the file system. The tree is made on the host once and reached through the
+  // root overlay's read-only host layer, as an image's files are.
+  stattree() {
+    const prog = build('stat_tree');
+    const tree = benchTree();
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, tree, '100', '100', '20000']))),
+      () => parseFloat(run([prog, tree, '100', '100', '20000'])));
+    return [{ metric: 'stat of a file in a 10,000-file tree (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  find() {
+    const prog = build('walk_tree');
+    const tree = benchTree();
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, tree, '3']))), () => parseFloat(run([prog, tree, '3'])));
+    return [{ metric: 'find-like walk of a 10,000-file tree (ms)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  pipe() {
+    const prog = build('pipe_throughput');
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, '128']))), () => parseFloat(run([prog, '128'])));
+    return [{ metric: 'pipe, 64 KiB writes, per chunk (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  epoll() {
+    const prog = build('epoll_pingpong');
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, '5000']))), () => parseFloat(run([prog, '5000'])));
+    return [{ metric: 'epoll ping-pong over a socketpair (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
   },
   true() {
     const t = fs.existsSync('/bin/true') ? '/bin/true' : '/usr/bin/true';
