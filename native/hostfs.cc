@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -240,7 +241,14 @@ static napi_value Fallocate(napi_env env, napi_callback_info info) {
                                argInt(env, args[2]), argInt(env, args[3])));
 }
 
+// flock(fd, op) for the runtime's state-directory locks (LOCK_NB keeps it non-blocking).
+static napi_value Flock(napi_env env, napi_callback_info info) {
+  TSV_ARGS(2);
+  return sysret(env, flock(static_cast<int>(argInt(env, args[0])), static_cast<int>(argInt(env, args[1]))));
+}
+
 void initHostfs(napi_env env, napi_value exports) {
+  registerFn(env, exports, "flock", Flock);
   registerFn(env, exports, "openat", Openat);
   registerFn(env, exports, "fstatat", Fstatat);
   registerFn(env, exports, "fstatfs", Fstatfs);

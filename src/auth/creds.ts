@@ -52,6 +52,23 @@ export class Credentials {
     return c;
   }
 
+  /**
+   * execve's capability rules (capabilities(7)) for a program without file capabilities
+   * or set-id bits: for root the file counts as having every capability (so ambient
+   * capabilities are dropped and permitted becomes inheritable | bounding, effective too
+   * when the effective uid is 0); for anyone else only the ambient set carries over.
+   */
+  applyExec(): void {
+    if (this.uid === 0 || this.euid === 0) {
+      this.ambient = new CapSet();
+      this.permitted = new CapSet((this.inheritable.lo | this.bounding.lo) >>> 0, (this.inheritable.hi | this.bounding.hi) >>> 0);
+      this.effective = this.euid === 0 ? this.permitted.clone() : new CapSet();
+    } else {
+      this.permitted = this.ambient.clone();
+      this.effective = this.ambient.clone();
+    }
+  }
+
   hasCap(cap: number): boolean {
     return this.effective.has(cap);
   }

@@ -1,6 +1,11 @@
 // The tsvisor command line.
-import { UsageError } from './args';
+import { UsageError, parseArgs } from './args';
 import { doCommand } from './do';
+import {
+  GLOBAL_FLAGS, Globals, OCI_VERSION, RuntimeError, deleteCommand, featuresCommand, globalsFrom, listCommand, runCommand,
+  specCommand, stateCommand,
+} from './oci';
+import { StateError } from './state';
 
 const VERSION = '0.1.0';
 
@@ -8,19 +13,46 @@ const USAGE = `tsvisor: a container sandbox with a userspace kernel written in T
 
 Usage:
   tsvisor do [--rootfs DIR] [--strace] [--cwd DIR] [--env K=V]... -- CMD [ARG...]
+  tsvisor [global flags] spec [--bundle DIR]
+  tsvisor [global flags] run [--bundle DIR] [--pid-file FILE] [--keep] ID
+  tsvisor [global flags] state ID
+  tsvisor [global flags] list [--quiet] [--format table|json]
+  tsvisor [global flags] delete [--force] ID
+  tsvisor features
   tsvisor --version
+
+Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format text|json,
+  --debug, --systemd-cgroup (accepted), --overlay memory|none, --strace, --platform ptrace,
+  --network none
 `;
 
+/** The parsed global flags, once known (for logging a failure). */
+const current: { globals: Globals | null } = { globals: null };
+
 function main(argv: string[]): number {
-  const cmd = argv[0];
+  if (argv[0] === 'do') return doCommand(argv.slice(1));
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    process.stdout.write(`tsvisor version ${VERSION}\nspec: ${OCI_VERSION}\n`);
+    return 0;
+  }
+  // runc's shape: global flags, then the command and its own flags.
+  const p = parseArgs(argv, { ...GLOBAL_FLAGS, version: {} });
+  if (p.bools.has('version')) return main(['--version']);
+  const cmd = p.rest[0];
+  const rest = p.rest.slice(1);
+  if (cmd !== undefined && ['spec', 'features', 'run', 'state', 'list', 'delete'].includes(cmd)) {
+    const g = globalsFrom(p);
+    current.globals = g;
+    switch (cmd) {
+      case 'spec': return specCommand(rest);
+      case 'features': return featuresCommand();
+      case 'run': return runCommand(rest, g);
+      case 'state': return stateCommand(rest, g);
+      case 'list': return listCommand(rest, g);
+      default: return deleteCommand(rest, g);
+    }
+  }
   switch (cmd) {
-    case 'do':
-      return doCommand(argv.slice(1));
-    case '--version':
-    case '-v':
-    case 'version':
-      process.stdout.write(`tsvisor version ${VERSION}\nspec: 1.2.0\n`);
-      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -37,8 +69,10 @@ let code: number;
 try {
   code = main(process.argv.slice(2));
 } catch (e) {
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || e instanceof RuntimeError || e instanceof StateError) {
+    // runc's shape: one line on stderr, the same as an error record in the log.
     process.stderr.write(`tsvisor: ${e.message}\n`);
+    if (current.globals !== null && !current.globals.log.toStderr) current.globals.log.error(e.message);
     code = 1;
   } else {
     process.stderr.write(`tsvisor: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -12,17 +12,17 @@ import { Credentials } from '../auth/creds';
 import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
 import type { WaitQueue } from '../waiter/waiter';
-import { O_CREAT, O_WRONLY, S_IFDIR, isDir } from '../vfs/abi';
+import { O_CREAT, O_WRONLY, S_IFCHR, S_IFDIR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
 import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
 import type { FileDescription } from '../vfs/file';
 import type { FileSystem, Inode } from '../vfs/inode';
-import { MNT_RDONLY, Mount, MountNamespace, VPath } from '../vfs/mount';
+import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MNT_RDONLY, Mount, MountNamespace, VPath } from '../vfs/mount';
 import { ExecHandle, checkChdir, fdPath, mkdirAt, openAt, openExecutable } from '../vfs/ops';
 import { fsPolicy } from '../vfs/policy';
 import type { FdTable } from '../vfs/fdtable';
-import { DateTimeSource, TimeSource } from '../vfs/stat';
+import { DateTimeSource, TimeSource, makedev } from '../vfs/stat';
 import type { VfsTask } from '../vfs/task';
 import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
@@ -256,6 +256,33 @@ export class RootFs {
     if (r < 0) return `cannot reach the mountpoint: errno ${-r}`;
     if (isDir(w.d.inode.mode) !== dir) return dir ? 'the mountpoint is not a directory' : 'the mountpoint is a directory';
     return new VPath(w.mnt, w.d);
+  }
+
+  /**
+   * OCI maskedPaths: a directory gets an empty read-only tmpfs on top, anything else a
+   * read-only null device, so the app reads nothing there. Missing paths are skipped.
+   */
+  maskPath(path: string): void {
+    const at = this.existing(path);
+    if (at === null) return;
+    const fs = new TmpFs({ clock: this.clock, rootMode: 0o555 });
+    const inode = isDir(at.d.inode.mode)
+      ? fs.root()
+      : fs.newInode({ mode: S_IFCHR | 0o666, uid: 0, gid: 0, rdev: makedev(1, 3) });
+    this.ns.mount(fs, new Dentry('/', null, inode), at, MNT_RDONLY | MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, 'tmpfs');
+  }
+
+  /** OCI readonlyPaths: the path bound onto itself read-only. Missing paths are skipped. */
+  readonlyPath(path: string): void {
+    const at = this.existing(path);
+    if (at === null) return;
+    this.ns.mount(at.mnt.fs, at.d, at, at.mnt.flags | MNT_RDONLY, at.mnt.source);
+  }
+
+  /** The position of an existing path in the container, or null. */
+  private existing(path: string): VPath | null {
+    const w = new Walk().init(this.boot, new FsContext(this.rootPath));
+    return walkPath(w, path, true) < 0 ? null : new VPath(w.mnt, w.d);
   }
 
   /** The mount namespace's mounts (for tests and /proc). */

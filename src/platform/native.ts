@@ -58,6 +58,7 @@ export interface NativeAddon {
   ftruncate(fd: number, len: number): number;
   fsync(fd: number, dataOnly: number): number;
   fallocate(fd: number, mode: number, off: number, len: number): number;
+  flock(fd: number, op: number): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -42,6 +42,19 @@ export interface DoOptions {
   mounts?: MountSpec[];
   overlay?: 'memory' | 'none';
   rootReadonly?: boolean;
+  /** The first process's credentials (default: root with every capability). */
+  creds?: Credentials;
+  /** Its resource limits (default: the caller's). */
+  rlimits?: Rlimits;
+  /** Its umask (default 022). */
+  umask?: number;
+  /** The sandbox's host and domain names (default: the host's hostname). */
+  hostname?: string;
+  domainname?: string;
+  /** Called once the tree is built, before the first process is made (masks, read-only paths). */
+  onRootFs?: (root: RootFs) => void;
+  /** Called when the first process has been made and is about to run (poststart hooks). */
+  onStart?: () => void;
 }
 
 /** Runs argv in a fresh sandbox and returns the exit code a shell would report. */
@@ -54,10 +67,11 @@ export function runDo(o: DoOptions): number {
     });
   } catch (e) {
     if (!(e instanceof MountSpecError)) throw e;
-    o.log.error(e.message);
+    if (!o.log.toStderr) o.log.error(e.message);
     process.stderr.write(`tsvisor: ${e.message}\n`);
     return 125;
   }
+  o.onRootFs?.(root);
   const fsCtx = root.fsContext(o.cwd);
   if (typeof fsCtx === 'number') {
     o.log.error(`cannot use ${o.cwd} as the working directory: errno ${-fsCtx}`);
@@ -86,7 +100,7 @@ export function runDo(o: DoOptions): number {
     random: hostRandom,
     cpu: readCpuInfo(),
     randomizeLayout: o.randomize,
-    hostname: os.hostname(),
+    hostname: o.hostname ?? os.hostname(),
     vfs: {
       openExec: (t, p) => root.openExec(t, p),
       fdPath: (t, fd) => root.fdPath(t, fd),
@@ -104,8 +118,12 @@ export function runDo(o: DoOptions): number {
   wireHooks(kernel);
 
   try {
-    const creds = Credentials.root();
-    const rlimits = callerRlimits();
+    const creds = o.creds ?? Credentials.root();
+    // The first process is exec'd like any other: its capabilities follow execve's rules.
+    creds.applyExec();
+    const rlimits = o.rlimits ?? callerRlimits();
+    if (o.umask !== undefined) fsCtx.umask = o.umask;
+    if (o.domainname !== undefined) kernel.domainname = o.domainname;
     const fdTable = new FdTable(rlimits.cur[RLIMIT_NOFILE]);
     for (const fd of [0, 1, 2]) {
       const f = root.stdio(fd);
@@ -123,11 +141,13 @@ export function runDo(o: DoOptions): number {
     tg.execArgv = img.argv;
     tg.startMono = clock.monoNow();
     img.mm.exePath = img.exePath;
-    const base = img.exePath.lastIndexOf('/');
-    const t = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, img.exePath.slice(base + 1, base + 16));
+    // Named after the path it was started by (as execve names a process), not the file it led to.
+    const base = resolved.path.lastIndexOf('/');
+    const t = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
     kernel.addTask(t);
     kernel.init = tg;
     kernel.start(t);
+    o.onStart?.();
     return kernel.run();
   } finally {
     kernel.shutdown();

@@ -220,6 +220,19 @@ function prctl(t: Task, option: number, a2: number, a3: number, a4: number, a5: 
     case PR_CAP_AMBIENT:
       if ((a2 | 0) === 1 /* IS_SET */) return t.creds.ambient.has(a3) ? 1 : 0;
       if ((a2 | 0) === 4 /* CLEAR_ALL */) { t.creds.ambient.lo = t.creds.ambient.hi = 0; return 0; }
+      if ((a2 | 0) === 2 || (a2 | 0) === 3) {
+        // RAISE needs the capability in both permitted and inheritable; LOWER always works.
+        if (a3 < 0 || a3 > 40 || a4 !== 0 || a5 !== 0) return -E.EINVAL;
+        const amb = t.creds.ambient;
+        const bit = a3 < 32 ? 1 << a3 : 1 << (a3 - 32);
+        if ((a2 | 0) === 2) {
+          if (!t.creds.permitted.has(a3) || !t.creds.inheritable.has(a3)) return -E.EPERM;
+          if (a3 < 32) amb.lo = (amb.lo | bit) >>> 0;
+          else amb.hi = (amb.hi | bit) >>> 0;
+        } else if (a3 < 32) amb.lo = (amb.lo & ~bit) >>> 0;
+        else amb.hi = (amb.hi & ~bit) >>> 0;
+        return 0;
+      }
       return -E.EINVAL;
     case PR_SET_VMA:
       return -E.EINVAL; // no anonymous VMA names (CONFIG_ANON_VMA_NAME off)
@@ -255,14 +268,17 @@ function doExecve(t: Task, path: string, argvAddr: number, envpAddr: number): nu
     t.tg.vforkDone = null;
   }
   t.fdTable.closeOnExec();
+  t.creds.applyExec();
   for (const a of t.tg.sighand.actions) if (a.handler !== 1) { a.handler = 0; a.flags = 0; a.restorer = 0; a.maskLo = a.maskHi = 0; }
   t.signals.altSp = 0;
   t.signals.altSize = 0;
   t.signals.altFlags = 2;
   t.clearChildTid = 0;
   t.robustList = 0;
-  const base = img.exePath.lastIndexOf('/');
-  t.comm = img.exePath.slice(base + 1, base + 16);
+  // Linux names the process after the file name execve was given (a symlink's own name,
+  // a script's name), not the file it led to.
+  const base = path.lastIndexOf('/');
+  t.comm = path.slice(base + 1, base + 16);
   t.tg.execArgv = img.argv;
   t.tg.didExec = true;
   return NO_RETURN;

@@ -12,6 +12,11 @@ export class Logger {
     private readonly min: LogLevel = 'warn',
   ) {}
 
+  /** Whether the log is stderr (a message for the user need not be written twice). */
+  get toStderr(): boolean {
+    return this.fd === 2;
+  }
+
   /** Whether level would be written (to skip building messages nobody reads). */
   enabled(level: LogLevel): boolean {
     return RANK[level] >= RANK[this.min];

@@ -9,7 +9,7 @@
 // never Math.random.
 import * as E from '../../abi/errno';
 import type { MapSource } from '../../mm/mm';
-import { S_IFCHR, S_IFDIR, S_IFLNK } from '../../vfs/abi';
+import { S_IFCHR, S_IFLNK } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import type { DeviceRegistry } from '../../vfs/devices';
 import { FileDescription, FileMapSource } from '../../vfs/file';
@@ -17,7 +17,7 @@ import type { Mount } from '../../vfs/mount';
 import { makedev } from '../../vfs/stat';
 import type { TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
-import { TmpDir, TmpFs } from '../tmpfs/tmpfs';
+import { TmpFs } from '../tmpfs/tmpfs';
 
 export type RandomFn = (buf: Uint8Array, off: number, len: number) => void;
 
@@ -115,12 +115,6 @@ export function buildDevFs(o: DevFsOptions): TmpFs {
   link('stdin', '/proc/self/fd/0');
   link('stdout', '/proc/self/fd/1');
   link('stderr', '/proc/self/fd/2');
-  const dir = (name: string, mode: number): TmpDir => {
-    const d = fs.newInode({ mode: S_IFDIR | mode, uid: 0, gid: 0, rdev: 0 }) as TmpDir;
-    root.addEntry(name, d);
-    return d;
-  };
-  dir('pts', 0o755);
-  dir('shm', 0o1777);
+  // /dev/pts, /dev/shm and /dev/mqueue are mountpoints, made when something is mounted there.
   return fs;
 }

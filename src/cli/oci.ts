@@ -1,0 +1,367 @@
+// The OCI runtime commands, with runc's flags and messages: spec, features, run (in the
+// foreground), state, list, delete. The detached life cycle (create/start/exec/kill in a
+// separate sandbox process) is refused with a clear message until it exists.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { Parsed, UsageError, flag, parseArgs } from './args';
+import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
+import { runDo } from '../sandbox/do';
+import { ConfigError, ContainerConfig, Hook, HookKind, parseConfig, CAP_NAMES, SUPPORTED_SYSCTLS } from '../sandbox/oci/config';
+import { applyPathRules, processCreds, processRlimits, resourceLimits } from '../sandbox/oci/boot';
+import { Logger } from '../util/log';
+
+export const OCI_VERSION = '1.2.0';
+
+/** Flags every command accepts before its name (runc's global flags, and ours). */
+export interface Globals {
+  root: string;
+  log: Logger;
+  logFormat: 'text' | 'json';
+  overlay: 'memory' | 'none';
+  strace: boolean;
+}
+
+export const GLOBAL_FLAGS = {
+  root: { value: true },
+  log: { value: true },
+  'log-format': { value: true },
+  debug: {},
+  'systemd-cgroup': {},
+  rootless: { value: true },
+  platform: { value: true },
+  network: { value: true },
+  overlay: { value: true },
+  strace: {},
+};
+
+export function globalsFrom(p: Parsed): Globals {
+  const format = flag(p, 'log-format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format ${format}: expected "text" or "json"`);
+  const platform = flag(p, 'platform') ?? 'ptrace';
+  if (platform !== 'ptrace') throw new UsageError(`--platform ${platform}: only "ptrace" is available`);
+  const network = flag(p, 'network') ?? 'none';
+  if (network !== 'none') throw new UsageError(`--network ${network}: only "none" is available (no inet sockets yet)`);
+  const overlay = flag(p, 'overlay') ?? 'memory';
+  if (overlay !== 'memory' && overlay !== 'none') throw new UsageError(`--overlay ${overlay}: expected "memory" or "none"`);
+  const logPath = flag(p, 'log');
+  const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
+  const debug = p.bools.has('debug');
+  return {
+    root: flag(p, 'root') ?? '/run/tsvisor',
+    log: new Logger(logFd, format, debug ? 'debug' : logPath !== undefined ? 'info' : 'warn'),
+    logFormat: format,
+    overlay,
+    strace: p.bools.has('strace'),
+  };
+}
+
+/** Fails like runc: one line on stderr (and in the log), exit status 1. */
+export class RuntimeError extends Error {}
+
+// ---- spec ------------------------------------------------------------------------------
+
+const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+/** The default config runc writes, with our hostname. */
+export function defaultSpec(): object {
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: true,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS, ambient: DEFAULT_CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'tsvisor',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+export function specCommand(argv: string[]): number {
+  const p = parseArgs(argv, { bundle: { value: true, aliases: ['-b'] }, rootless: {} });
+  const bundle = flag(p, 'bundle') ?? '.';
+  const file = path.join(bundle, 'config.json');
+  if (fs.existsSync(file)) throw new RuntimeError('File config.json already exists');
+  fs.writeFileSync(file, JSON.stringify(defaultSpec(), null, '\t'));
+  return 0;
+}
+
+// ---- features --------------------------------------------------------------------------
+
+export function featuresCommand(): number {
+  const f = {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'],
+    mountOptions: ['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'bind', 'rbind', 'private', 'rprivate',
+      'shared', 'rshared', 'slave', 'rslave', 'relatime', 'strictatime', 'noatime'],
+    linux: {
+      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'],
+      capabilities: CAP_NAMES,
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      sysctls: [...SUPPORTED_SYSCTLS],
+    },
+    annotations: { 'io.github.tsvisor.platform': 'ptrace' },
+  };
+  process.stdout.write(JSON.stringify(f, null, 2) + '\n');
+  return 0;
+}
+
+// ---- run (foreground) ------------------------------------------------------------------
+
+/** Reads and checks BUNDLE/config.json, with runc-like messages for the usual mistakes. */
+export function loadBundle(bundle: string): ContainerConfig {
+  const dir = path.resolve(bundle);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new RuntimeError(`bundle ${bundle}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new RuntimeError(`bundle ${bundle}: not a directory`);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+  } catch {
+    throw new RuntimeError('JSON specification file config.json not found');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`config.json: invalid JSON: ${(e as Error).message}`);
+  }
+  try {
+    const c = parseConfig(raw, dir);
+    if (!fs.existsSync(c.rootPath) || !fs.statSync(c.rootPath).isDirectory()) {
+      throw new RuntimeError(`root.path: ${c.rootPath} is not a directory`);
+    }
+    return c;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new RuntimeError(`config.json: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Runs one hook with the state on stdin; a failing create-time hook fails the command. */
+function runHook(kind: HookKind, h: Hook, st: ContainerState, log: Logger): void {
+  const r = spawnSync(h.path, h.args.slice(1), {
+    argv0: h.args[0] ?? h.path,
+    input: JSON.stringify(st),
+    env: Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    timeout: h.timeout !== null ? h.timeout * 1000 : undefined,
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  if (r.error !== undefined || r.status !== 0) {
+    const why = r.error !== undefined ? r.error.message : r.signal !== null ? `killed by ${r.signal}` : `exit status ${r.status}`;
+    throw new RuntimeError(`${kind} hook ${h.path} failed: ${why}`);
+  }
+  log.debug(`${kind} hook ${h.path} ran`);
+}
+
+function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState, log: Logger): void {
+  for (const h of c.hooks[kind]) runHook(kind, h, st, log);
+}
+
+export function runCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, {
+    bundle: { value: true, aliases: ['-b'] },
+    'console-socket': { value: true },
+    'pid-file': { value: true },
+    detach: { aliases: ['-d'] },
+    keep: {},
+    'no-subreaper': {},
+    'no-pivot': {},
+    'no-new-keyring': {},
+    'preserve-fds': { value: true },
+  });
+  if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
+  const id = p.rest[0];
+  StateDir.checkId(id);
+  if (p.bools.has('detach')) throw new RuntimeError('run --detach: the detached sandbox process is not available yet');
+  if (flag(p, 'console-socket') !== undefined) throw new RuntimeError('--console-socket: not available yet');
+  const preserve = Number(flag(p, 'preserve-fds') ?? '0');
+  if (preserve !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  const bundle = path.resolve(flag(p, 'bundle') ?? '.');
+  const pidFile = flag(p, 'pid-file');
+  if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
+    throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
+  }
+  const c = loadBundle(bundle);
+  const proc = c.process;
+  if (proc === null) throw new RuntimeError('config.json: process: missing');
+  if (c.hooks.startContainer.length > 0) {
+    throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
+  }
+  if (c.seccomp !== null) throw new RuntimeError('config.json: linux.seccomp: not applied by tsvisor yet');
+  if (proc.terminal && !process.stdin.isTTY) {
+    throw new RuntimeError('config.json: process.terminal is true but stdin is not a terminal (and --console-socket is not available yet)');
+  }
+  const notes = [...c.notes];
+  let limits: { pids: number | null };
+  try {
+    limits = resourceLimits(c, notes);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new RuntimeError(`config.json: ${e.message}`);
+    throw e;
+  }
+  for (const n of notes) g.log.info(n);
+
+  const states = new StateDir(g.root);
+  const st: ContainerState = {
+    ociVersion: c.ociVersion, id, status: 'creating', pid: process.pid, bundle, rootfs: c.rootPath,
+    created: rfc3339Now(), owner: os.userInfo().username, annotations: c.annotations,
+  };
+  states.create(st);
+  let code = 1;
+  let started = false;
+  try {
+    runHooks('prestart', c, st, g.log);
+    runHooks('createRuntime', c, st, g.log);
+    runHooks('createContainer', c, st, g.log);
+    st.status = 'created';
+    states.withLock(id, () => states.write(st));
+    if (pidFile !== undefined) {
+      const tmp = `${pidFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, String(process.pid));
+      fs.renameSync(tmp, pidFile);
+    }
+    code = runDo({
+      rootDir: c.rootPath,
+      argv: proc.args,
+      env: proc.env,
+      cwd: proc.cwd,
+      strace: g.strace,
+      randomize: true,
+      log: g.log,
+      pidsLimit: limits.pids ?? undefined,
+      mounts: c.mounts,
+      overlay: g.overlay,
+      rootReadonly: c.rootReadonly,
+      creds: processCreds(proc),
+      rlimits: processRlimits(proc),
+      umask: proc.umask ?? undefined,
+      hostname: c.sysctl['kernel.hostname'] ?? c.hostname ?? undefined,
+      domainname: c.sysctl['kernel.domainname'] ?? c.domainname ?? undefined,
+      onRootFs: (root) => applyPathRules(c, root),
+      onStart: () => {
+        started = true;
+        st.status = 'running';
+        states.withLock(id, () => states.write(st));
+        runHooks('poststart', c, st, g.log);
+      },
+    });
+  } finally {
+    st.status = 'stopped';
+    try {
+      if (started || c.hooks.poststop.length > 0) runHooks('poststop', c, st, g.log);
+    } catch (e) {
+      g.log.warn((e as Error).message); // poststop failures are logged, not fatal (OCI)
+    }
+    if (p.bools.has('keep')) states.withLock(id, () => states.write(st));
+    else states.remove(id);
+  }
+  return code;
+}
+
+// ---- state, list, delete ---------------------------------------------------------------
+
+/** A state as it is now: a "running" container whose sandbox process is gone has stopped. */
+function current(states: StateDir, id: string): ContainerState {
+  const st = states.read(id);
+  if (st.status !== 'stopped' && st.pid > 0) {
+    try {
+      process.kill(st.pid, 0);
+    } catch {
+      st.status = 'stopped';
+    }
+  }
+  return st;
+}
+
+export function stateCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, {});
+  if (p.rest.length !== 1) throw new UsageError('state: expected exactly one container id');
+  const st = current(new StateDir(g.root), p.rest[0]);
+  process.stdout.write(JSON.stringify(st, null, '  ') + '\n');
+  return 0;
+}
+
+export function listCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, { quiet: { aliases: ['-q'] }, format: { value: true, aliases: ['-f'] } });
+  const states = new StateDir(g.root);
+  const all = states.list().flatMap((id) => {
+    try {
+      return [current(states, id)];
+    } catch {
+      return [];
+    }
+  });
+  const format = flag(p, 'format') ?? 'table';
+  if (p.bools.has('quiet')) {
+    for (const s of all) process.stdout.write(s.id + '\n');
+  } else if (format === 'json') {
+    process.stdout.write(JSON.stringify(all) + '\n');
+  } else if (format === 'table') {
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+      ...all.map((s) => [s.id, String(s.status === 'stopped' ? 0 : s.pid), s.status, s.bundle, s.created, s.owner])];
+    const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) process.stdout.write(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i] + 3) : c)).join('') + '\n');
+  } else {
+    throw new UsageError(`list: --format ${format}: expected "table" or "json"`);
+  }
+  return 0;
+}
+
+export function deleteCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, { force: { aliases: ['-f'] } });
+  if (p.rest.length !== 1) throw new UsageError('delete: expected exactly one container id');
+  const id = p.rest[0];
+  const states = new StateDir(g.root);
+  const force = p.bools.has('force');
+  let st: ContainerState;
+  try {
+    st = current(states, id);
+  } catch (e) {
+    if (force && e instanceof StateError) return 0; // runc: deleting a gone container with --force succeeds
+    throw e;
+  }
+  if (st.status !== 'stopped' && !force) {
+    throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st.status}`);
+  }
+  if (st.status !== 'stopped') {
+    try {
+      process.kill(st.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  states.remove(id);
+  return 0;
+}
