@@ -205,7 +205,8 @@ static napi_value EpollCtl(napi_env env, napi_callback_info info) {
 
 // waitEvent(out Int32Array(>= 4 + 2*maxFdEvents), timeoutNs, mixed) ->
 //   1: a ptrace/child event in out[0..3]; 2: host fd events, count in out[4],
-//   then (token, events) pairs from out[5]; 0: the deadline passed; -errno.
+//   then (token, events) pairs from out[5]; 3: control requests wait (ctlTake);
+//   0: the deadline passed; -errno.
 // timeoutNs < 0 waits without a deadline.
 static napi_value WaitEvent(napi_env env, napi_callback_info info) {
   TSV_ARGS(3);
@@ -215,11 +216,13 @@ static napi_value WaitEvent(napi_env env, napi_callback_info info) {
   bool mixed = argInt(env, args[2]) != 0;
   if (outB.len < 4 * 8) return num(env, -EINVAL);
   int status = 0;
+  if (gCtlPending.load(std::memory_order_relaxed) != 0) return num(env, 3);
   if (!mixed) {
     setChildHandler(false);
     int r;
     do {
       r = waitpid(-1, &status, __WALL);
+      if (r < 0 && errno == EINTR && gCtlPending.load() != 0) return num(env, 3);
     } while (r < 0 && errno == EINTR);
     if (r < 0) return num(env, -errno);
     fillWaitResult(r, status, out);
@@ -256,6 +259,7 @@ static napi_value WaitEvent(napi_env env, napi_callback_info info) {
     }
     int n = static_cast<int>(syscall(SYS_epoll_pwait2, gEpfd, evs, maxEv, tsp, nullptr, 0));
     if (n < 0) {
+      if (errno == EINTR && gCtlPending.load() != 0) return num(env, 3);
       if (errno == EINTR) continue;
       return num(env, -errno);
     }
@@ -295,6 +299,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initPtrace(env, exports);
   initStub(env, exports);
   initHostfs(env, exports);
+  initControl(env, exports);
   return exports;
 }
 

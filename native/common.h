@@ -4,6 +4,7 @@
 // syscall paths stay free of exceptions and allocation.
 #pragma once
 #include <node_api.h>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -89,5 +90,8 @@ void registerFn(napi_env env, napi_value exports, const char* name, napi_callbac
 void initPtrace(napi_env env, napi_value exports);
 void initStub(napi_env env, napi_value exports);
 void initHostfs(napi_env env, napi_value exports);
+void initControl(napi_env env, napi_value exports);
+// Set while control requests wait for the JS thread (control.cc); waitEvent reports them.
+extern std::atomic<int> gCtlPending;
 
 }  // namespace tsv

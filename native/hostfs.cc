@@ -234,12 +234,6 @@ static napi_value Fsync(napi_env env, napi_callback_info info) {
   return sysret(env, argInt(env, args[1]) != 0 ? fdatasync(fd) : fsync(fd));
 }
 
-// fallocate(fd, mode, offset, len)
-static napi_value Fallocate(napi_env env, napi_callback_info info) {
-  TSV_ARGS(4);
-  return sysret(env, fallocate(static_cast<int>(argInt(env, args[0])), static_cast<int>(argInt(env, args[1])),
-                               argInt(env, args[2]), argInt(env, args[3])));
-}
 
 // flock(fd, op) for the runtime's state-directory locks (LOCK_NB keeps it non-blocking).
 static napi_value Flock(napi_env env, napi_callback_info info) {
@@ -271,7 +265,6 @@ void initHostfs(napi_env env, napi_value exports) {
   registerFn(env, exports, "utimensat", Utimensat);
   registerFn(env, exports, "ftruncate", Ftruncate);
   registerFn(env, exports, "fsync", Fsync);
-  registerFn(env, exports, "fallocate", Fallocate);
 }
 
 }  // namespace tsv

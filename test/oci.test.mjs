@@ -198,6 +198,75 @@ test('OCI runtime commands', { skip: !existsSync(BUSYBOX) && 'needs busybox-stat
     }
   });
 
+  await t.test('create, start, ps, kill, state and delete, as containerd\'s shim drives them', () => {
+    const dir = bundle('life', (c) => {
+      c.process.args = ['sh', '-c', 'echo started; trap "echo got TERM; exit 7" TERM; while :; do sleep 0.05; done'];
+    });
+    // Like the shim: a subreaper runs create, then waits for the pid in the pid file and
+    // takes its exit status as the container's.
+    const py = [
+      'import ctypes, json, os, subprocess, sys, time',
+      'ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)',
+      'T = [sys.argv[1], sys.argv[2], "--root", sys.argv[3]]',
+      'def run(*a):',
+      '    r = subprocess.run(T + list(a), capture_output=True, text=True)',
+      '    return r.returncode, r.stdout, r.stderr.strip()',
+      '# The container\'s stdio are create\'s: a file here, as the shim gives it fifos.',
+      'out = open(sys.argv[5] + ".out", "w+")',
+      'print("create", subprocess.run(T + ["create", "--bundle", sys.argv[4], "--pid-file", sys.argv[5], "life"], stdout=out, stderr=out).returncode)',
+      'pid = int(open(sys.argv[5]).read())',
+      'print("state", json.loads(run("state", "life")[1])["status"], json.loads(run("state", "life")[1])["pid"] == pid)',
+      'print("start", run("start", "life")[0])',
+      'print("start again", run("start", "life")[::2])',
+      'time.sleep(0.3)',
+      'print("ps", json.loads(run("ps", "--format", "json", "life")[1])[0])',
+      'print("state", json.loads(run("state", "life")[1])["status"])',
+      'print("delete running", run("delete", "life")[::2])',
+      'print("kill", run("kill", "life", "TERM")[0])',
+      '_, status = os.waitpid(pid, 0)',
+      'print("exit", os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1)',
+      'print("state", json.loads(run("state", "life")[1])["status"])',
+      'print("kill stopped", run("kill", "life", "TERM")[::2])',
+      'print("delete", run("delete", "life")[0])',
+      'print("delete gone", run("delete", "life")[::2])',
+      'print("delete --force gone", run("delete", "--force", "life")[0])',
+      'out.seek(0); print("output", repr(out.read()))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py, process.execPath, TSVISOR, stateRoot, dir, join(base, 'life.pid')],
+      { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, [
+      'create 0', 'state created True', 'start 0',
+      "start again (1, 'tsvisor: cannot start an already running container')",
+      'ps 1',
+      'state running', "delete running (1, 'tsvisor: cannot delete container life that is not stopped: running')",
+      'kill 0', 'exit 7', 'state stopped', "kill stopped (1, 'tsvisor: container not running')",
+      'delete 0', "delete gone (1, 'tsvisor: container does not exist: life')", 'delete --force gone 0',
+      "output 'started\\ngot TERM\\n'", '',
+    ].join('\n'));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  await t.test('create errors leave nothing behind; a created container can be deleted', () => {
+    const dir = bundle('life2', (c) => { c.process.args = ['sh', '-c', 'exit 0']; });
+    let r = tsvisor(['create', '--bundle', dir, 'dup']);
+    assert.equal(r.status, 0, explain(r));
+    r = tsvisor(['create', '--bundle', dir, 'dup']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /container with id exists: dup/);
+    r = tsvisor(['delete', 'dup']);
+    assert.equal(r.status, 0, explain(r));
+    r = tsvisor(['create', '--bundle', join(base, 'nope'), 'x']);
+    assert.match(r.stderr, /no such directory/);
+    r = tsvisor(['start', 'nope']);
+    assert.match(r.stderr, /container does not exist: nope/);
+    r = tsvisor(['kill', 'nope', 'KILL']);
+    assert.match(r.stderr, /container does not exist: nope/);
+    r = tsvisor(['kill', 'x', 'SIGBOGUS']);
+    assert.match(r.stderr, /invalid signal: SIGBOGUS|does not exist/);
+    assert.deepEqual(leftovers(), []);
+  });
+
   await t.test('features and --version describe the runtime', () => {
     let r = tsvisor(['features']);
     assert.equal(r.status, 0, explain(r));

@@ -6,6 +6,7 @@ import {
   specCommand, stateCommand,
 } from './oci';
 import { StateError } from './state';
+import { bootCommand, createCommand, killCommand, psCommand, startCommand } from './lifecycle';
 
 const VERSION = '0.1.0';
 
@@ -18,6 +19,10 @@ Usage:
   tsvisor [global flags] state ID
   tsvisor [global flags] list [--quiet] [--format table|json]
   tsvisor [global flags] delete [--force] ID
+  tsvisor [global flags] create [--bundle DIR] [--pid-file FILE] ID
+  tsvisor [global flags] start ID
+  tsvisor [global flags] kill [--all] ID [SIGNAL]
+  tsvisor [global flags] ps [--format table|json] ID
   tsvisor features
   tsvisor --version
 
@@ -29,7 +34,9 @@ Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format
 /** The parsed global flags, once known (for logging a failure). */
 const current: { globals: Globals | null } = { globals: null };
 
-function main(argv: string[]): number {
+const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot'];
+
+function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'do') return doCommand(argv.slice(1));
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
     process.stdout.write(`tsvisor version ${VERSION}\nspec: ${OCI_VERSION}\n`);
@@ -40,7 +47,7 @@ function main(argv: string[]): number {
   if (p.bools.has('version')) return main(['--version']);
   const cmd = p.rest[0];
   const rest = p.rest.slice(1);
-  if (cmd !== undefined && ['spec', 'features', 'run', 'state', 'list', 'delete'].includes(cmd)) {
+  if (cmd !== undefined && OCI_COMMANDS.includes(cmd)) {
     const g = globalsFrom(p);
     current.globals = g;
     switch (cmd) {
@@ -49,6 +56,11 @@ function main(argv: string[]): number {
       case 'run': return runCommand(rest, g);
       case 'state': return stateCommand(rest, g);
       case 'list': return listCommand(rest, g);
+      case 'create': return createCommand(rest, g, p);
+      case 'start': return startCommand(rest, g);
+      case 'kill': return killCommand(rest, g);
+      case 'ps': return psCommand(rest, g);
+      case 'boot': return bootCommand(rest, g);
       default: return deleteCommand(rest, g);
     }
   }
@@ -65,18 +77,21 @@ function main(argv: string[]): number {
   }
 }
 
-let code: number;
-try {
-  code = main(process.argv.slice(2));
-} catch (e) {
+function fail(e: unknown): number {
   if (e instanceof UsageError || e instanceof RuntimeError || e instanceof StateError) {
     // runc's shape: one line on stderr, the same as an error record in the log.
     process.stderr.write(`tsvisor: ${e.message}\n`);
     if (current.globals !== null && !current.globals.log.toStderr) current.globals.log.error(e.message);
-    code = 1;
-  } else {
-    process.stderr.write(`tsvisor: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    code = 1;
+    return 1;
   }
+  process.stderr.write(`tsvisor: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
 }
-process.exitCode = code;
+
+try {
+  const r = main(process.argv.slice(2));
+  if (typeof r === 'number') process.exitCode = r;
+  else r.then((c) => { process.exitCode = c; }, (e) => { process.exitCode = fail(e); });
+} catch (e) {
+  process.exitCode = fail(e);
+}

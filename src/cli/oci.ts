@@ -7,8 +7,10 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
-import { runDo } from '../sandbox/do';
-import { ConfigError, ContainerConfig, Hook, HookKind, parseConfig, CAP_NAMES, SUPPORTED_SYSCTLS } from '../sandbox/oci/config';
+import { DoOptions, runDo } from '../sandbox/do';
+import {
+  CAP_NAMES, ConfigError, ContainerConfig, Hook, HookKind, ProcessConfig, SUPPORTED_SYSCTLS, parseConfig,
+} from '../sandbox/oci/config';
 import { applyPathRules, processCreds, processRlimits, resourceLimits } from '../sandbox/oci/boot';
 import { Logger } from '../util/log';
 
@@ -185,8 +187,55 @@ function runHook(kind: HookKind, h: Hook, st: ContainerState, log: Logger): void
   log.debug(`${kind} hook ${h.path} ran`);
 }
 
-function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState, log: Logger): void {
+export function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState, log: Logger): void {
   for (const h of c.hooks[kind]) runHook(kind, h, st, log);
+}
+
+
+/** What the sandbox cannot do for this config yet, refused by name; the process to run. */
+export function checkSupported(c: ContainerConfig, g: Globals): { proc: ProcessConfig; pids: number | null } {
+  const proc = c.process;
+  if (proc === null) throw new RuntimeError('config.json: process: missing');
+  if (c.hooks.startContainer.length > 0) {
+    throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
+  }
+  if (c.seccomp !== null) throw new RuntimeError('config.json: linux.seccomp: not applied by tsvisor yet');
+  if (proc.terminal && !process.stdin.isTTY) {
+    throw new RuntimeError('config.json: process.terminal is true but stdin is not a terminal (and --console-socket is not available yet)');
+  }
+  const notes = [...c.notes];
+  let limits: { pids: number | null };
+  try {
+    limits = resourceLimits(c, notes);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new RuntimeError(`config.json: ${e.message}`);
+    throw e;
+  }
+  for (const n of notes) g.log.info(n);
+  return { proc, pids: limits.pids };
+}
+
+/** The sandbox's options for a checked config (callbacks left to the caller). */
+export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: number | null, g: Globals): DoOptions {
+  return {
+    rootDir: c.rootPath,
+    argv: proc.args,
+    env: proc.env,
+    cwd: proc.cwd,
+    strace: g.strace,
+    randomize: true,
+    log: g.log,
+    pidsLimit: pids ?? undefined,
+    mounts: c.mounts,
+    overlay: g.overlay,
+    rootReadonly: c.rootReadonly,
+    creds: processCreds(proc),
+    rlimits: processRlimits(proc),
+    umask: proc.umask ?? undefined,
+    hostname: c.sysctl['kernel.hostname'] ?? c.hostname ?? undefined,
+    domainname: c.sysctl['kernel.domainname'] ?? c.domainname ?? undefined,
+    onRootFs: (root) => applyPathRules(c, root),
+  };
 }
 
 export function runCommand(argv: string[], g: Globals): number {
@@ -214,25 +263,7 @@ export function runCommand(argv: string[], g: Globals): number {
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
   }
   const c = loadBundle(bundle);
-  const proc = c.process;
-  if (proc === null) throw new RuntimeError('config.json: process: missing');
-  if (c.hooks.startContainer.length > 0) {
-    throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
-  }
-  if (c.seccomp !== null) throw new RuntimeError('config.json: linux.seccomp: not applied by tsvisor yet');
-  if (proc.terminal && !process.stdin.isTTY) {
-    throw new RuntimeError('config.json: process.terminal is true but stdin is not a terminal (and --console-socket is not available yet)');
-  }
-  const notes = [...c.notes];
-  let limits: { pids: number | null };
-  try {
-    limits = resourceLimits(c, notes);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new RuntimeError(`config.json: ${e.message}`);
-    throw e;
-  }
-  for (const n of notes) g.log.info(n);
-
+  const { proc, pids } = checkSupported(c, g);
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: process.pid, bundle, rootfs: c.rootPath,
@@ -253,23 +284,7 @@ export function runCommand(argv: string[], g: Globals): number {
       fs.renameSync(tmp, pidFile);
     }
     code = runDo({
-      rootDir: c.rootPath,
-      argv: proc.args,
-      env: proc.env,
-      cwd: proc.cwd,
-      strace: g.strace,
-      randomize: true,
-      log: g.log,
-      pidsLimit: limits.pids ?? undefined,
-      mounts: c.mounts,
-      overlay: g.overlay,
-      rootReadonly: c.rootReadonly,
-      creds: processCreds(proc),
-      rlimits: processRlimits(proc),
-      umask: proc.umask ?? undefined,
-      hostname: c.sysctl['kernel.hostname'] ?? c.hostname ?? undefined,
-      domainname: c.sysctl['kernel.domainname'] ?? c.domainname ?? undefined,
-      onRootFs: (root) => applyPathRules(c, root),
+      ...containerOptions(c, proc, pids, g),
       onStart: () => {
         started = true;
         st.status = 'running';
@@ -292,16 +307,25 @@ export function runCommand(argv: string[], g: Globals): number {
 
 // ---- state, list, delete ---------------------------------------------------------------
 
+/** Whether pid is a live process (a zombie waiting for its parent has ended). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** A state as it is now: a "running" container whose sandbox process is gone has stopped. */
 function current(states: StateDir, id: string): ContainerState {
   const st = states.read(id);
-  if (st.status !== 'stopped' && st.pid > 0) {
-    try {
-      process.kill(st.pid, 0);
-    } catch {
-      st.status = 'stopped';
-    }
-  }
+  if (st.status !== 'stopped' && st.pid > 0 && !processAlive(st.pid)) st.status = 'stopped';
   return st;
 }
 
@@ -352,15 +376,23 @@ export function deleteCommand(argv: string[], g: Globals): number {
     if (force && e instanceof StateError) return 0; // runc: deleting a gone container with --force succeeds
     throw e;
   }
-  if (st.status !== 'stopped' && !force) {
+  // runc's rules: a stopped or created container may go; a running one needs --force.
+  if ((st.status === 'running' || st.status === 'paused') && !force) {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st.status}`);
   }
-  if (st.status !== 'stopped') {
+  if (st.status !== 'stopped' && st.pid > 0) {
     try {
       process.kill(st.pid, 'SIGKILL');
     } catch {
       // already gone
     }
+  }
+  // poststop hooks run when the container is deleted (errors are logged, not fatal).
+  try {
+    const c = loadBundle(st.bundle);
+    runHooks('poststop', c, { ...st, status: 'stopped' }, g.log);
+  } catch (e) {
+    g.log.warn(`poststop: ${(e as Error).message}`);
   }
   states.remove(id);
   return 0;

@@ -114,6 +114,8 @@ export class Kernel {
   private readonly hostWaiters = new Map<number, { events: number; tasks: Task[]; armed?: boolean }>();
   /** How many host fds have a live epoll registration (kept so the loop need not scan). */
   private armedHostFds = 0;
+  /** Serves the sandbox's control requests when the platform reports some (set by the sandbox). */
+  onControl: (() => void) | null = null;
   /** Tasks whose wait is already satisfied as they park (a host fd that cannot be polled). */
   private readonly readyNow: Task[] = [];
   private readonly ev = new PlatformEvent();
@@ -225,6 +227,9 @@ export class Kernel {
           break;
         case EventKind.Timeout:
           this.fireTimers();
+          break;
+        case EventKind.Control:
+          if (this.onControl !== null) this.onControl();
           break;
         default:
           break;

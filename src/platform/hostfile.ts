@@ -121,10 +121,6 @@ export function hostFsync(fd: number, dataOnly: boolean): number {
   return native.fsync(fd, dataOnly ? 1 : 0);
 }
 
-export function hostFallocate(fd: number, mode: number, off: number, len: number): number {
-  return native.fallocate(fd, mode, off, len);
-}
-
 /** flock(fd, op): LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8. */
 export function hostFlock(fd: number, op: number): number {
   return native.flock(fd, op);

@@ -57,8 +57,15 @@ export interface NativeAddon {
   utimensat(dirfd: number, name: string, asec: number, ansec: number, msec: number, mnsec: number, flags: number): number;
   ftruncate(fd: number, len: number): number;
   fsync(fd: number, dataOnly: number): number;
-  fallocate(fd: number, mode: number, off: number, len: number): number;
   flock(fd: number, op: number): number;
+  // control channel (unix sockets with fd passing)
+  unixListen(path: string): number;
+  unixConnect(path: string): number;
+  unixAccept(fd: number): number;
+  sendFds(fd: number, buf: Uint8Array, len: number, fds: Int32Array, nfds: number): number;
+  recvFds(fd: number, buf: Uint8Array, fdsOut: Int32Array): number;
+  ctlServe(listenFd: number): number;
+  ctlTake(buf: Uint8Array, meta: Int32Array): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -13,6 +13,8 @@ export const enum EventKind {
   HostFd = 4,
   /** A stop the kernel above need not act on (already handled by the platform). */
   Spurious = 5,
+  /** Requests wait on the sandbox's control channel (platform/control.ts: ctlTake). */
+  Control = 6,
 }
 
 /** Filled in place by Platform.wait; one instance per platform, never reallocated. */

@@ -143,6 +143,7 @@ export class PtracePlatform implements Platform {
     const out = this.out;
     const r = native.waitEvent(out, timeoutNs, watching ? 1 : 0);
     if (r === 0) return (ev.kind = EventKind.Timeout);
+    if (r === 3) return (ev.kind = EventKind.Control);
     if (r === 2) {
       const n = out[4];
       ev.fdCount = n;

@@ -57,8 +57,54 @@ export interface DoOptions {
   onStart?: () => void;
 }
 
+/** A booted sandbox: its first process exists but runs only after start(). */
+export class Sandbox {
+  private started = false;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly root: RootFs,
+    /** The container's init (its first process's thread group). */
+    readonly init: ThreadGroup,
+    private readonly first: Task,
+    private readonly onStart?: () => void,
+  ) {}
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Lets the first process run (once). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.kernel.start(this.first);
+    this.onStart?.();
+  }
+
+  /** Runs the kernel's loop until init exits; returns the exit code a shell would report. */
+  run(): number {
+    try {
+      return this.kernel.run();
+    } finally {
+      this.kernel.shutdown();
+    }
+  }
+}
+
 /** Runs argv in a fresh sandbox and returns the exit code a shell would report. */
 export function runDo(o: DoOptions): number {
+  const sb = bootSandbox(o);
+  if (typeof sb === 'number') return sb;
+  sb.start();
+  return sb.run();
+}
+
+/**
+ * Builds a sandbox and its first process (not yet running), or returns the exit code
+ * to report when that fails (the reason has been written to stderr).
+ */
+export function bootSandbox(o: DoOptions): Sandbox | number {
   const clock = new Clock();
   let root: RootFs;
   try {
@@ -117,6 +163,7 @@ export function runDo(o: DoOptions): number {
   }
   wireHooks(kernel);
 
+  let ok = false;
   try {
     const creds = o.creds ?? Credentials.root();
     // The first process is exec'd like any other: its capabilities follow execve's rules.
@@ -146,11 +193,10 @@ export function runDo(o: DoOptions): number {
     const t = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
     kernel.addTask(t);
     kernel.init = tg;
-    kernel.start(t);
-    o.onStart?.();
-    return kernel.run();
+    ok = true;
+    return new Sandbox(kernel, root, tg, t, o.onStart);
   } finally {
-    kernel.shutdown();
+    if (!ok) kernel.shutdown();
   }
 }
 

@@ -1,0 +1,270 @@
+// The detached life cycle: create starts one sandbox process per container (its pid is
+// the pid file's: containerd's shim and conmon wait on it and take its exit status as
+// the container's), start/kill/ps talk to it over the control socket in the state
+// directory, and delete ends it. The sandbox process is `tsvisor boot`, the same
+// program, started detached with the caller's stdio as the container's.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawn } from 'child_process';
+import { Parsed, UsageError, flag, parseArgs } from './args';
+import {
+  Globals, RuntimeError, checkSupported, containerOptions, loadBundle, processAlive, runHooks,
+} from './oci';
+import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
+import { ctlConnect, ctlRecv, ctlSend } from '../platform/control';
+import { hostClose } from '../platform/hostfile';
+import { bootSandbox } from '../sandbox/do';
+import { ControlServer } from '../sandbox/server';
+
+const SOCKET = 'control.sock';
+
+/** Global flags to hand to the sandbox process, as the caller gave them. */
+function globalArgs(p: Parsed): string[] {
+  const out: string[] = [];
+  for (const [k, vs] of p.flags) for (const v of vs) out.push(`--${k}`, v);
+  for (const b of p.bools) out.push(`--${b}`);
+  return out;
+}
+
+/** Writes the pid file atomically (a reader never sees it half-written). */
+function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+/** One request to a container's sandbox process; its reply. */
+export function request(g: Globals, id: string, msg: Record<string, unknown>, fds: number[] = []): Record<string, unknown> {
+  const sock = path.join(new StateDir(g.root).dir(id), SOCKET);
+  const fd = ctlConnect(sock);
+  if (fd < 0) throw new RuntimeError(`container ${id} is not running (no sandbox process answers)`);
+  try {
+    const out = Buffer.from(JSON.stringify(msg) + '\n');
+    if (ctlSend(fd, out, out.length, fds) < 0) throw new RuntimeError(`container ${id}: the sandbox process went away`);
+    const buf = Buffer.alloc(65536);
+    let text = '';
+    for (;;) {
+      const got: number[] = [];
+      const n = ctlRecv(fd, buf, got);
+      for (const f of got) hostClose(f);
+      if (n <= 0) break;
+      text += buf.toString('utf8', 0, n);
+      if (text.includes('\n')) break;
+    }
+    if (text === '') throw new RuntimeError(`container ${id}: the sandbox process went away`);
+    return JSON.parse(text) as Record<string, unknown>;
+  } finally {
+    hostClose(fd);
+  }
+}
+
+export async function createCommand(argv: string[], g: Globals, globals: Parsed): Promise<number> {
+  const p = parseArgs(argv, {
+    bundle: { value: true, aliases: ['-b'] },
+    'console-socket': { value: true },
+    'pid-file': { value: true },
+    'no-pivot': {},
+    'no-new-keyring': {},
+    'preserve-fds': { value: true },
+  });
+  if (p.rest.length !== 1) throw new UsageError(`create: expected exactly one container id, got ${p.rest.length}`);
+  const id = p.rest[0];
+  StateDir.checkId(id);
+  if (flag(p, 'console-socket') !== undefined) throw new RuntimeError('--console-socket: not available yet');
+  if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  const bundle = path.resolve(flag(p, 'bundle') ?? '.');
+  const pidFile = flag(p, 'pid-file');
+  if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
+    throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
+  }
+  const c = loadBundle(bundle);
+  checkSupported(c, g);
+  const states = new StateDir(g.root);
+  const st: ContainerState = {
+    ociVersion: c.ociVersion, id, status: 'creating', pid: 0, bundle, rootfs: c.rootPath,
+    created: rfc3339Now(), owner: os.userInfo().username, annotations: c.annotations,
+  };
+  states.create(st);
+  try {
+    const pid = await startSandboxProcess(g, globals, bundle, id);
+    st.status = 'created';
+    st.pid = pid;
+    states.withLock(id, () => states.write(st));
+    if (pidFile !== undefined) writePidFile(pidFile, pid);
+    return 0;
+  } catch (e) {
+    states.remove(id);
+    throw e;
+  }
+}
+
+/**
+ * Starts `tsvisor boot` detached, with this process's stdio, and waits until it reports
+ * on fd 3 that the container is created ("ok") or why not; returns its pid.
+ */
+function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string): Promise<number> {
+  const main = path.join(__dirname, 'main.js');
+  const child = spawn(process.execPath, [main, ...globalArgs(globals), 'boot', '--bundle', bundle, id], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    detached: true,
+  });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const pipe = child.stdio[3];
+    if (pipe === null || pipe === undefined || !('on' in pipe)) {
+      reject(new RuntimeError('cannot start the sandbox process'));
+      return;
+    }
+    const done = (err: Error | null) => {
+      pipe.removeAllListeners();
+      child.removeAllListeners();
+      (pipe as { destroy?: () => void }).destroy?.();
+      if (err !== null) {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          // gone already
+        }
+        reject(err);
+        return;
+      }
+      child.unref();
+      resolve(child.pid as number);
+    };
+    pipe.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      const line = text.slice(0, nl);
+      done(line === 'ok' ? null : new RuntimeError(line.replace(/^error: /, '')));
+    });
+    child.on('exit', (code, sig) => done(new RuntimeError(
+      text !== '' ? text.trim().replace(/^error: /, '') : `the sandbox process ended during create (${sig ?? `exit ${code}`})`)));
+    child.on('error', (e) => done(new RuntimeError(`cannot start the sandbox process: ${e.message}`)));
+    void g;
+  });
+}
+
+/**
+ * The sandbox process (`tsvisor boot`, started by create): builds the sandbox, serves
+ * the control socket, reports on fd 3, and runs until the container's init exits; its
+ * exit status is the container's.
+ */
+export function bootCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, { bundle: { value: true } });
+  const id = p.rest[0];
+  const bundle = flag(p, 'bundle') as string;
+  const report = (line: string) => {
+    try {
+      fs.writeSync(3, line + '\n');
+      fs.closeSync(3);
+    } catch {
+      // the create command is gone; nothing to tell
+    }
+  };
+  const states = new StateDir(g.root);
+  let st: ContainerState;
+  try {
+    st = states.read(id);
+    const c = loadBundle(bundle);
+    const { proc, pids } = checkSupported(c, g);
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g) });
+    if (typeof sb === 'number') {
+      report('error: the container could not be built (see above)');
+      return sb;
+    }
+    const server = new ControlServer(sb, {
+      started: () => {
+        st.status = 'running';
+        st.pid = process.pid;
+        states.withLock(id, () => states.write(st));
+        try {
+          runHooks('poststart', c, st, g.log);
+        } catch (e) {
+          g.log.warn((e as Error).message);
+        }
+      },
+    });
+    const err = server.listen(path.join(states.dir(id), SOCKET));
+    if (err !== null) {
+      report(`error: ${err}`);
+      return 1;
+    }
+    runHooks('prestart', c, st, g.log);
+    runHooks('createRuntime', c, st, g.log);
+    runHooks('createContainer', c, st, g.log);
+    report('ok');
+    return sb.run();
+  } catch (e) {
+    if (e instanceof RuntimeError || e instanceof StateError || e instanceof UsageError) {
+      report(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+export function startCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, {});
+  if (p.rest.length !== 1) throw new UsageError('start: expected exactly one container id');
+  const id = p.rest[0];
+  const states = new StateDir(g.root);
+  const st = states.read(id);
+  if (st.status === 'running') throw new RuntimeError('cannot start an already running container');
+  if (st.status !== 'created') throw new RuntimeError(`cannot start a container in the ${st.status} state`);
+  const r = request(g, id, { cmd: 'start' });
+  if (typeof r.error === 'string') throw new RuntimeError(r.error);
+  return 0;
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
+  PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23,
+  XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
+};
+
+/** A signal as runc's kill takes it: a number, a name, with or without SIG, or RTMIN+n. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const name = s.toUpperCase().replace(/^SIG/, '');
+    if (name in SIGNALS) return SIGNALS[name];
+    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name) ?? null;
+    if (rt !== null && 34 + Number(rt[1] ?? 0) <= 64) return 34 + Number(rt[1] ?? 0);
+    const rtmax = /^RTMAX(?:-(\d+))?$/.exec(name) ?? null;
+    if (rtmax !== null && 64 - Number(rtmax[1] ?? 0) >= 34) return 64 - Number(rtmax[1] ?? 0);
+  }
+  throw new RuntimeError(`invalid signal: ${s}`);
+}
+
+export function killCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, { all: { aliases: ['-a'] } });
+  if (p.rest.length < 1 || p.rest.length > 2) throw new UsageError('kill: expected a container id and an optional signal');
+  const id = p.rest[0];
+  const signal = parseSignal(p.rest[1] ?? 'SIGTERM');
+  const states = new StateDir(g.root);
+  const st = states.read(id);
+  if (st.status === 'stopped') throw new RuntimeError('container not running');
+  if (!processAlive(st.pid)) throw new RuntimeError('container not running');
+  const r = request(g, id, { cmd: 'kill', signal, all: p.bools.has('all') });
+  if (typeof r.error === 'string') throw new RuntimeError(r.error);
+  return 0;
+}
+
+export function psCommand(argv: string[], g: Globals): number {
+  const p = parseArgs(argv, { format: { value: true, aliases: ['-f'] } });
+  if (p.rest.length < 1) throw new UsageError('ps: expected a container id');
+  const r = request(g, p.rest[0], { cmd: 'ps' });
+  if (typeof r.error === 'string') throw new RuntimeError(r.error);
+  const pids = r.pids as number[];
+  const format = flag(p, 'format') ?? 'table';
+  if (format === 'json') process.stdout.write(JSON.stringify(pids) + '\n');
+  else if (format === 'table') {
+    process.stdout.write('PID\n');
+    for (const pid of pids) process.stdout.write(`${pid}\n`);
+  } else throw new UsageError(`ps: --format ${format}: expected "table" or "json"`);
+  return 0;
+}

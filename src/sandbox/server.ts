@@ -1,0 +1,100 @@
+// The sandbox process's control server: `tsvisor start/kill/ps` (and later exec) talk
+// to it over the unix socket in the container's state directory. One JSON request line
+// per connection, one JSON reply line. Requests are served from the kernel's own loop
+// (EventKind.Control), between app events, so they see a consistent kernel.
+import { sendToGroup, sendToTask } from '../kernel/delivery';
+import { SIGKILL, SIGSTOP, SI_USER, SigInfo } from '../kernel/signals';
+import type { ThreadGroup } from '../kernel/threadgroup';
+import { CtlRequest, ctlListen, ctlSend, ctlServe, ctlTake } from '../platform/control';
+import { hostClose } from '../platform/hostfile';
+import type { Sandbox } from './do';
+
+const NSIG = 64;
+
+export interface ServerHooks {
+  /** After start: the state file says running; poststart hooks run. */
+  started(): void;
+}
+
+type Reply = Record<string, unknown>;
+
+export class ControlServer {
+  constructor(
+    private readonly sb: Sandbox,
+    private readonly hooks: ServerHooks,
+  ) {}
+
+  /** Listens at path and serves from the kernel loop; a message when that fails. */
+  listen(path: string): string | null {
+    const fd = ctlListen(path);
+    if (fd < 0) return `cannot listen on ${path}: errno ${-fd}`;
+    const r = ctlServe(fd);
+    if (r < 0) return `cannot serve ${path}: errno ${-r}`;
+    this.sb.kernel.onControl = () => this.serve();
+    return null;
+  }
+
+  private serve(): void {
+    for (let req = ctlTake(); req !== null; req = ctlTake()) {
+      let reply: Reply;
+      try {
+        reply = this.handle(req);
+      } catch (e) {
+        this.sb.kernel.log.error(`control request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        reply = { error: 'internal error (see the sandbox log)' };
+      }
+      for (const fd of req.fds) hostClose(fd);
+      const out = Buffer.from(JSON.stringify(reply) + '\n');
+      ctlSend(req.conn, out, out.length);
+      hostClose(req.conn);
+    }
+  }
+
+  private handle(req: CtlRequest): Reply {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(req.text) as Record<string, unknown>;
+    } catch {
+      return { error: 'malformed request' };
+    }
+    switch (msg.cmd) {
+      case 'start':
+        if (this.sb.isStarted) return { error: 'cannot start an already running container' };
+        this.sb.start();
+        this.hooks.started();
+        return { ok: true };
+      case 'kill':
+        return this.kill(msg.signal, msg.all === true);
+      case 'ps':
+        return { ok: true, pids: this.live().map((tg) => tg.tgid) };
+      default:
+        return { error: `unknown request ${String(msg.cmd)}` };
+    }
+  }
+
+  /** Thread groups that have not exited, init first. */
+  private live(): ThreadGroup[] {
+    const out: ThreadGroup[] = [];
+    for (const tg of this.sb.kernel.threadGroups.values()) if (tg.exitStatus < 0) out.push(tg);
+    return out.sort((a, b) => a.tgid - b.tgid);
+  }
+
+  /**
+   * A signal from outside the container (as from an ancestor pid namespace): init gets
+   * it only if it has a handler, except SIGKILL and SIGSTOP, which are forced.
+   */
+  private kill(signal: unknown, all: boolean): Reply {
+    if (typeof signal !== 'number' || !Number.isInteger(signal) || signal < 1 || signal > NSIG) {
+      return { error: `invalid signal ${String(signal)}` };
+    }
+    const init = this.sb.init;
+    if (init.exitStatus >= 0) return { error: 'container not running' };
+    const targets = all ? this.live() : [init];
+    for (const tg of targets) {
+      const info = new SigInfo(signal, SI_USER, 0, 0);
+      if ((signal === SIGKILL || signal === SIGSTOP) && tg.tasks.length > 0) sendToTask(this.sb.kernel, tg.tasks[0], info, true);
+      else sendToGroup(this.sb.kernel, tg, info);
+    }
+    return { ok: true };
+  }
+}
