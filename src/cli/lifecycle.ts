@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
   Globals, RuntimeError, checkSupported, containerOptions, loadBundle, processAlive, runHooks,
@@ -34,28 +34,55 @@ function writePidFile(file: string, pid: number): void {
   fs.renameSync(tmp, file);
 }
 
+/** A connection to a container's sandbox process that reads reply lines. */
+class Conversation {
+  private text = '';
+  private readonly buf = Buffer.alloc(65536);
+
+  constructor(private readonly fd: number, private readonly id: string) {}
+
+  static open(g: Globals, id: string, msg: Record<string, unknown>, fds: number[] = []): Conversation {
+    const sock = path.join(new StateDir(g.root).dir(id), SOCKET);
+    const fd = ctlConnect(sock);
+    if (fd < 0) throw new RuntimeError(`container ${id} is not running (no sandbox process answers)`);
+    const c = new Conversation(fd, id);
+    const out = Buffer.from(JSON.stringify(msg) + '\n');
+    if (ctlSend(fd, out, out.length, fds) < 0) {
+      c.close();
+      throw new RuntimeError(`container ${id}: the sandbox process went away`);
+    }
+    return c;
+  }
+
+  /** The next reply line, parsed (blocking). */
+  next(): Record<string, unknown> {
+    for (;;) {
+      const nl = this.text.indexOf('\n');
+      if (nl >= 0) {
+        const line = this.text.slice(0, nl);
+        this.text = this.text.slice(nl + 1);
+        return JSON.parse(line) as Record<string, unknown>;
+      }
+      const got: number[] = [];
+      const n = ctlRecv(this.fd, this.buf, got);
+      for (const f of got) hostClose(f);
+      if (n <= 0) throw new RuntimeError(`container ${this.id}: the sandbox process went away`);
+      this.text += this.buf.toString('utf8', 0, n);
+    }
+  }
+
+  close(): void {
+    hostClose(this.fd);
+  }
+}
+
 /** One request to a container's sandbox process; its reply. */
 export function request(g: Globals, id: string, msg: Record<string, unknown>, fds: number[] = []): Record<string, unknown> {
-  const sock = path.join(new StateDir(g.root).dir(id), SOCKET);
-  const fd = ctlConnect(sock);
-  if (fd < 0) throw new RuntimeError(`container ${id} is not running (no sandbox process answers)`);
+  const c = Conversation.open(g, id, msg, fds);
   try {
-    const out = Buffer.from(JSON.stringify(msg) + '\n');
-    if (ctlSend(fd, out, out.length, fds) < 0) throw new RuntimeError(`container ${id}: the sandbox process went away`);
-    const buf = Buffer.alloc(65536);
-    let text = '';
-    for (;;) {
-      const got: number[] = [];
-      const n = ctlRecv(fd, buf, got);
-      for (const f of got) hostClose(f);
-      if (n <= 0) break;
-      text += buf.toString('utf8', 0, n);
-      if (text.includes('\n')) break;
-    }
-    if (text === '') throw new RuntimeError(`container ${id}: the sandbox process went away`);
-    return JSON.parse(text) as Record<string, unknown>;
+    return c.next();
   } finally {
-    hostClose(fd);
+    c.close();
   }
 }
 
@@ -109,11 +136,17 @@ function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: st
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     detached: true,
   });
+  void g;
+  return waitReady(child);
+}
+
+/** Waits for a child's "ok" (or "error: why") line on its fd 3; resolves to its pid. */
+function waitReady(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let text = '';
     const pipe = child.stdio[3];
     if (pipe === null || pipe === undefined || !('on' in pipe)) {
-      reject(new RuntimeError('cannot start the sandbox process'));
+      reject(new RuntimeError('cannot start a helper process'));
       return;
     }
     const done = (err: Error | null) => {
@@ -140,9 +173,8 @@ function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: st
       done(line === 'ok' ? null : new RuntimeError(line.replace(/^error: /, '')));
     });
     child.on('exit', (code, sig) => done(new RuntimeError(
-      text !== '' ? text.trim().replace(/^error: /, '') : `the sandbox process ended during create (${sig ?? `exit ${code}`})`)));
-    child.on('error', (e) => done(new RuntimeError(`cannot start the sandbox process: ${e.message}`)));
-    void g;
+      text !== '' ? text.trim().replace(/^error: /, '') : `the process ended before it was ready (${sig ?? `exit ${code}`})`)));
+    child.on('error', (e) => done(new RuntimeError(`cannot start a helper process: ${e.message}`)));
   });
 }
 
@@ -267,4 +299,135 @@ export function psCommand(argv: string[], g: Globals): number {
     for (const pid of pids) process.stdout.write(`${pid}\n`);
   } else throw new UsageError(`ps: --format ${format}: expected "table" or "json"`);
   return 0;
+}
+
+/**
+ * The process object for exec: --process FILE as it is, or the container's own process
+ * (env, cwd, user, capabilities, rlimits) with CMD and the flags applied, as runc does.
+ */
+function execProcess(p: Parsed, bundle: string): Record<string, unknown> {
+  const file = flag(p, 'process');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new RuntimeError(`--process ${file}: cannot read it`);
+    }
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new RuntimeError(`--process ${file}: invalid JSON: ${(e as Error).message}`);
+    }
+  }
+  const args = p.rest.slice(1);
+  if (args.length === 0) throw new UsageError('exec: expected a command (or --process)');
+  const raw = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process?: Record<string, unknown> };
+  const proc: Record<string, unknown> = { ...(raw.process ?? {}), args, terminal: p.bools.has('tty') };
+  delete proc.consoleSize;
+  const env = [...((proc.env as string[] | undefined) ?? [])];
+  for (const kv of p.flags.get('env') ?? []) {
+    if (kv.indexOf('=') <= 0) throw new UsageError(`exec: --env ${kv}: expected KEY=VALUE`);
+    const key = kv.slice(0, kv.indexOf('=') + 1);
+    const i = env.findIndex((e) => e.startsWith(key));
+    if (i >= 0) env[i] = kv;
+    else env.push(kv);
+  }
+  proc.env = env;
+  const cwd = flag(p, 'cwd');
+  if (cwd !== undefined) proc.cwd = cwd;
+  const user = flag(p, 'user');
+  if (user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(user);
+    if (m === null) throw new UsageError(`exec: --user ${user}: expected UID[:GID]`);
+    proc.user = { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+  }
+  const gids = p.flags.get('additional-gids');
+  if (gids !== undefined) {
+    const u = (proc.user ?? { uid: 0, gid: 0 }) as Record<string, unknown>;
+    proc.user = { ...u, additionalGids: gids.map(Number) };
+  }
+  const caps = p.flags.get('cap');
+  if (caps !== undefined) {
+    const c = (proc.capabilities ?? {}) as Record<string, string[]>;
+    const add = (k: string) => [...new Set([...(c[k] ?? []), ...caps])];
+    proc.capabilities = { ...c, bounding: add('bounding'), effective: add('effective'), permitted: add('permitted') };
+  }
+  if (p.bools.has('no-new-privs')) proc.noNewPrivileges = true;
+  return proc;
+}
+
+export async function execCommand(argv: string[], g: Globals, globals: Parsed): Promise<number> {
+  const p = parseArgs(argv, {
+    process: { value: true, aliases: ['-p'] },
+    detach: { aliases: ['-d'] },
+    'pid-file': { value: true },
+    tty: { aliases: ['-t'] },
+    'console-socket': { value: true },
+    cwd: { value: true },
+    env: { value: true, repeat: true, aliases: ['-e'] },
+    user: { value: true, aliases: ['-u'] },
+    'additional-gids': { value: true, repeat: true, aliases: ['-g'] },
+    cap: { value: true, repeat: true, aliases: ['-c'] },
+    'no-new-privs': {},
+    apparmor: { value: true },
+    'process-label': { value: true },
+    'preserve-fds': { value: true },
+    'ignore-paused': {},
+    'no-subreaper': {},
+  });
+  if (p.rest.length < 1) throw new UsageError('exec: expected a container id');
+  const id = p.rest[0];
+  if (p.bools.has('tty') || flag(p, 'console-socket') !== undefined) throw new RuntimeError('exec --tty: not available yet');
+  if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  const pidFile = flag(p, 'pid-file');
+  if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
+    throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
+  }
+  const states = new StateDir(g.root);
+  const st = states.read(id);
+  if (st.status === 'stopped' || !processAlive(st.pid)) throw new RuntimeError('cannot exec in a stopped container');
+  const proc = execProcess(p, st.bundle);
+
+  if (p.bools.has('detach')) {
+    // A waiting `tsvisor exec` of our own stands for the process on the host: its pid is
+    // the pid file's, and it exits with the process's status (as the shim expects).
+    const main = path.join(__dirname, 'main.js');
+    const procFile = path.join(states.dir(id), `exec-${process.pid}-${Date.now()}.json`);
+    fs.writeFileSync(procFile, JSON.stringify(proc));
+    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, id], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      detached: true,
+      env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: '3' },
+    });
+    const pid = await waitReady(child);
+    fs.rmSync(procFile, { force: true });
+    if (pidFile !== undefined) writePidFile(pidFile, pid);
+    return 0;
+  }
+
+  const conv = Conversation.open(g, id, { cmd: 'exec', process: proc }, [0, 1, 2]);
+  try {
+    const first = conv.next();
+    if (typeof first.error === 'string') {
+      notifyReady(`error: ${first.error}`);
+      throw new RuntimeError(first.error);
+    }
+    notifyReady('ok');
+    const last = conv.next();
+    return typeof last.exit === 'number' ? last.exit : 255;
+  } finally {
+    conv.close();
+  }
+}
+
+/** For a detached exec's waiting child: tells the parent on fd 3 how the start went. */
+function notifyReady(line: string): void {
+  if (process.env.TSVISOR_EXEC_NOTIFY_FD !== '3') return;
+  try {
+    fs.writeSync(3, line + '\n');
+    fs.closeSync(3);
+  } catch {
+    // the parent is gone
+  }
 }

@@ -6,7 +6,7 @@ import {
   specCommand, stateCommand,
 } from './oci';
 import { StateError } from './state';
-import { bootCommand, createCommand, killCommand, psCommand, startCommand } from './lifecycle';
+import { bootCommand, createCommand, execCommand, killCommand, psCommand, startCommand } from './lifecycle';
 
 const VERSION = '0.1.0';
 
@@ -23,6 +23,8 @@ Usage:
   tsvisor [global flags] start ID
   tsvisor [global flags] kill [--all] ID [SIGNAL]
   tsvisor [global flags] ps [--format table|json] ID
+  tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]...
+                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... ID [CMD...]
   tsvisor features
   tsvisor --version
 
@@ -34,7 +36,7 @@ Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format
 /** The parsed global flags, once known (for logging a failure). */
 const current: { globals: Globals | null } = { globals: null };
 
-const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot'];
+const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec'];
 
 function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'do') return doCommand(argv.slice(1));
@@ -61,6 +63,7 @@ function main(argv: string[]): number | Promise<number> {
       case 'kill': return killCommand(rest, g);
       case 'ps': return psCommand(rest, g);
       case 'boot': return bootCommand(rest, g);
+      case 'exec': return execCommand(rest, g, p);
       default: return deleteCommand(rest, g);
     }
   }

@@ -670,6 +670,12 @@ export class Kernel {
         return;
       }
     }
+    // A process with no parent in the sandbox (one the runtime exec'd into it) is reaped
+    // by the runtime outside, which has read its status from exitHooks by now.
+    if (tg.parent === null) {
+      this.reap(tg);
+      return;
+    }
     const killed = (tg.exitStatus & 0x7f) !== 0;
     this.notifyParent(tg, killed ? CLD_KILLED : CLD_EXITED, killed ? tg.exitStatus & 0x7f : code & 0xff);
   }

@@ -18,6 +18,7 @@ import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/index';
 import { cloneHooks } from '../syscalls/clone';
 import { FdTable } from '../vfs/fdtable';
+import type { FileDescription } from '../vfs/file';
 import type { FsContext } from '../vfs/context';
 import { vfsHooks } from '../vfs/hooks';
 import type { Logger } from '../util/log';
@@ -60,6 +61,8 @@ export interface DoOptions {
 /** A booted sandbox: its first process exists but runs only after start(). */
 export class Sandbox {
   private started = false;
+  /** Processes exec'd into the sandbox whose end someone waits for. */
+  private readonly exitWatchers = new Map<ThreadGroup, (shellStatus: number) => void>();
 
   constructor(
     readonly kernel: Kernel,
@@ -68,7 +71,36 @@ export class Sandbox {
     readonly init: ThreadGroup,
     private readonly first: Task,
     private readonly onStart?: () => void,
-  ) {}
+  ) {
+    const prev = kernel.exitHooks;
+    kernel.exitHooks = {
+      taskExit: (t) => prev?.taskExit(t),
+      groupExit: (tg) => {
+        prev?.groupExit(tg);
+        const w = this.exitWatchers.get(tg);
+        if (w === undefined) return;
+        this.exitWatchers.delete(tg);
+        const st = tg.exitStatus;
+        w((st & 0x7f) !== 0 ? 128 + (st & 0x7f) : (st >> 8) & 0xff);
+      },
+    };
+  }
+
+  /**
+   * Starts another process in the running sandbox (`tsvisor exec`), with no parent
+   * inside; onExit gets the status a shell would report. Returns its pid, or why not.
+   */
+  exec(spec: ProcessSpec, onExit: (shellStatus: number) => void): number | { code: number; message: string } {
+    if (this.init.exitStatus >= 0) {
+      for (const f of spec.stdio) f?.decRef();
+      return { code: 1, message: 'cannot exec in a stopped container' };
+    }
+    const p = makeProcess(this.kernel, this.root, spec, null);
+    if ('code' in p) return p;
+    this.exitWatchers.set(p.tg, onExit);
+    this.kernel.start(p.task);
+    return p.tg.tgid;
+  }
 
   get isStarted(): boolean {
     return this.started;
@@ -118,21 +150,6 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     return 125;
   }
   o.onRootFs?.(root);
-  const fsCtx = root.fsContext(o.cwd);
-  if (typeof fsCtx === 'number') {
-    o.log.error(`cannot use ${o.cwd} as the working directory: errno ${-fsCtx}`);
-    process.stderr.write(`tsvisor: --cwd ${o.cwd}: no such directory in the sandbox\n`);
-    return 125;
-  }
-  // The command is looked up before anything is started, as a shell would.
-  const pathVar = o.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  const resolved = resolveCommand(o.argv[0], pathVar, (p) => root.openExecutableAtBoot(fsCtx, p));
-  if (typeof resolved === 'number') {
-    const why = resolved === 127 ? 'command not found' : 'permission denied';
-    process.stderr.write(`tsvisor: ${o.argv[0]}: ${why}\n`);
-    return resolved;
-  }
-
   const memfile = new MemoryFile();
   const platform = new PtracePlatform(memfile.fd);
   const table = buildTable();
@@ -165,39 +182,84 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
 
   let ok = false;
   try {
-    const creds = o.creds ?? Credentials.root();
-    // The first process is exec'd like any other: its capabilities follow execve's rules.
-    creds.applyExec();
-    const rlimits = o.rlimits ?? callerRlimits();
-    if (o.umask !== undefined) fsCtx.umask = o.umask;
     if (o.domainname !== undefined) kernel.domainname = o.domainname;
-    const fdTable = new FdTable(rlimits.cur[RLIMIT_NOFILE]);
-    for (const fd of [0, 1, 2]) {
-      const f = root.stdio(fd);
-      if (f !== null) fdTable.installAt(fd, f, false);
+    const stdio = [0, 1, 2].map((fd) => root.stdio(fd));
+    const p = makeProcess(kernel, root, {
+      argv: o.argv, env: o.env, cwd: o.cwd, creds: o.creds ?? Credentials.root(), rlimits: o.rlimits ?? callerRlimits(),
+      umask: o.umask, stdio,
+    }, null);
+    if ('code' in p) {
+      if (!o.log.toStderr) o.log.error(p.message);
+      process.stderr.write(`tsvisor: ${p.message}\n`);
+      return p.code;
     }
-    const img = buildImage(kernel, resolved.handle, o.argv, o.env, creds, rlimits,
-      (p) => root.openExecutableAtBoot(fsCtx, p));
-    resolved.handle.close();
-    if (typeof img === 'number') {
-      process.stderr.write(`tsvisor: ${o.argv[0]}: cannot execute: ${errnoText(-img)}\n`);
-      return 126;
-    }
-    const tgid = kernel.allocTid();
-    const tg = new ThreadGroup(tgid, img.mm, null, new SigHandlers(), rlimits);
-    tg.execArgv = img.argv;
-    tg.startMono = clock.monoNow();
-    img.mm.exePath = img.exePath;
-    // Named after the path it was started by (as execve names a process), not the file it led to.
-    const base = resolved.path.lastIndexOf('/');
-    const t = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
-    kernel.addTask(t);
-    kernel.init = tg;
+    kernel.init = p.tg;
     ok = true;
-    return new Sandbox(kernel, root, tg, t, o.onStart);
+    return new Sandbox(kernel, root, p.tg, p.task, o.onStart);
   } finally {
     if (!ok) kernel.shutdown();
   }
+}
+
+/** A process to make in a sandbox: the container's first one, or one exec'd into it. */
+export interface ProcessSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  creds: Credentials;
+  rlimits: Rlimits;
+  umask?: number;
+  /** Descriptions for fds 0, 1, 2 (null: closed). Each reference is taken over. */
+  stdio: (FileDescription | null)[];
+}
+
+/**
+ * Makes a process (not yet running) from spec, as execve would: the command looked up
+ * in the spec's PATH inside the container, capabilities after execve's rules. Returns
+ * it, or the exit code and message a shell would give (127 not found, 126 not
+ * executable, 125 a bad working directory).
+ */
+export function makeProcess(kernel: Kernel, root: RootFs, spec: ProcessSpec, parent: ThreadGroup | null):
+  { tg: ThreadGroup; task: Task } | { code: number; message: string } {
+  const dropStdio = () => {
+    for (const f of spec.stdio) f?.decRef();
+  };
+  const fsCtx = root.fsContext(spec.cwd);
+  if (typeof fsCtx === 'number') {
+    dropStdio();
+    return { code: 125, message: `cwd ${spec.cwd}: no such directory in the sandbox` };
+  }
+  const pathVar = spec.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const resolved = resolveCommand(spec.argv[0], pathVar, (p) => root.openExecutableAtBoot(fsCtx, p));
+  if (typeof resolved === 'number') {
+    dropStdio();
+    return { code: resolved, message: `${spec.argv[0]}: ${resolved === 127 ? 'command not found' : 'permission denied'}` };
+  }
+  const creds = spec.creds.clone();
+  // The process is exec'd like any other: its capabilities follow execve's rules.
+  creds.applyExec();
+  if (spec.umask !== undefined) fsCtx.umask = spec.umask;
+  const fdTable = new FdTable(spec.rlimits.cur[RLIMIT_NOFILE]);
+  spec.stdio.forEach((f, fd) => {
+    if (f !== null) fdTable.installAt(fd, f, false);
+  });
+  const img = buildImage(kernel, resolved.handle, spec.argv, spec.env, creds, spec.rlimits,
+    (p) => root.openExecutableAtBoot(fsCtx, p));
+  resolved.handle.close();
+  if (typeof img === 'number') {
+    fdTable.decUsers();
+    return { code: 126, message: `${spec.argv[0]}: cannot execute: ${errnoText(-img)}` };
+  }
+  const tgid = kernel.allocTid();
+  const tg = new ThreadGroup(tgid, img.mm, parent, new SigHandlers(), spec.rlimits);
+  tg.execArgv = img.argv;
+  tg.startMono = kernel.clock.monoNow();
+  img.mm.exePath = img.exePath;
+  // Named after the path it was started by (as execve names a process), not the file it led to.
+  const base = resolved.path.lastIndexOf('/');
+  const task = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
+  kernel.addTask(task);
+  return { tg, task };
 }
 
 /** Connects the kernel to what the layers above own: fd tables, fs contexts, SIGPIPE. */

@@ -8,6 +8,8 @@ import type { ThreadGroup } from '../kernel/threadgroup';
 import { CtlRequest, ctlListen, ctlSend, ctlServe, ctlTake } from '../platform/control';
 import { hostClose } from '../platform/hostfile';
 import type { Sandbox } from './do';
+import { ConfigError, ProcessConfig, parseProcess } from './oci/config';
+import { processCreds, processRlimits } from './oci/boot';
 
 const NSIG = 64;
 
@@ -36,21 +38,27 @@ export class ControlServer {
 
   private serve(): void {
     for (let req = ctlTake(); req !== null; req = ctlTake()) {
-      let reply: Reply;
+      let reply: Reply | null;
       try {
         reply = this.handle(req);
       } catch (e) {
         this.sb.kernel.log.error(`control request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         reply = { error: 'internal error (see the sandbox log)' };
       }
+      // null: the request keeps its connection (and fds) and answers later (exec).
+      if (reply === null) continue;
       for (const fd of req.fds) hostClose(fd);
-      const out = Buffer.from(JSON.stringify(reply) + '\n');
-      ctlSend(req.conn, out, out.length);
+      ControlServer.answer(req.conn, reply);
       hostClose(req.conn);
     }
   }
 
-  private handle(req: CtlRequest): Reply {
+  private static answer(conn: number, reply: Reply): void {
+    const out = Buffer.from(JSON.stringify(reply) + '\n');
+    ctlSend(conn, out, out.length);
+  }
+
+  private handle(req: CtlRequest): Reply | null {
     let msg: Record<string, unknown>;
     try {
       msg = JSON.parse(req.text) as Record<string, unknown>;
@@ -67,9 +75,38 @@ export class ControlServer {
         return this.kill(msg.signal, msg.all === true);
       case 'ps':
         return { ok: true, pids: this.live().map((tg) => tg.tgid) };
+      case 'exec':
+        return this.exec(req, msg.process);
       default:
         return { error: `unknown request ${String(msg.cmd)}` };
     }
+  }
+
+  /**
+   * A new process from an OCI process object, with the request's fds as its stdio. The
+   * first reply line says it started (its pid); the second, when it ends, its status.
+   */
+  private exec(req: CtlRequest, proc: unknown): Reply | null {
+    if (proc === null || typeof proc !== 'object' || Array.isArray(proc)) return { error: 'exec: no process' };
+    let pc: ProcessConfig;
+    try {
+      pc = parseProcess(proc as Record<string, unknown>, []);
+    } catch (e) {
+      if (e instanceof ConfigError) return { error: `process.json: ${e.message}` };
+      throw e;
+    }
+    const stdio = [0, 1, 2].map((i) => (i < req.fds.length ? this.sb.root.stdio(req.fds[i]) : null));
+    const r = this.sb.exec({
+      argv: pc.args, env: pc.env, cwd: pc.cwd, creds: processCreds(pc), rlimits: processRlimits(pc),
+      umask: pc.umask ?? undefined, stdio,
+    }, (status) => {
+      ControlServer.answer(req.conn, { exit: status });
+      hostClose(req.conn);
+      for (const fd of req.fds) hostClose(fd);
+    });
+    if (typeof r !== 'number') return { error: r.message, code: r.code };
+    ControlServer.answer(req.conn, { started: r });
+    return null;
   }
 
   /** Thread groups that have not exited, init first. */

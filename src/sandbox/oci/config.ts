@@ -143,7 +143,8 @@ function capSet(v: unknown, field: string): CapSet {
   return s;
 }
 
-function parseProcess(p: Obj, notes: string[]): ProcessConfig {
+/** Checks an OCI process object (config.json's, or `exec --process`'s). */
+export function parseProcess(p: Obj, notes: string[]): ProcessConfig {
   onlyKeys(p, ['terminal', 'consoleSize', 'user', 'args', 'commandLine', 'env', 'cwd', 'capabilities', 'rlimits',
     'noNewPrivileges', 'apparmorProfile', 'oomScoreAdj', 'selinuxLabel', 'scheduler', 'ioPriority', 'execCPUAffinity'],
   'process');
