@@ -4,8 +4,11 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <termios.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -269,7 +272,39 @@ static napi_value RecvFds(napi_env env, napi_callback_info info) {
   return num(env, static_cast<double>(r));
 }
 
+// openPty(rows, cols, out: Int32Array(2)) -> 0 / -errno: a host pseudo-terminal for a
+// container with process.terminal (its master goes to the caller's console socket, its
+// slave is the container's stdio). Both ends are close-on-exec; the slave has O_NOCTTY.
+static napi_value OpenPty(napi_env env, napi_callback_info info) {
+  TSV_ARGS(3);
+  Bytes out = argBytes(env, args[2]);
+  if (out.len < 2 * sizeof(int)) return num(env, -EINVAL);
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return num(env, -errno);
+  char name[128];
+  if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+    int e = errno;
+    close(m);
+    return num(env, -e);
+  }
+  int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (sl < 0) {
+    int e = errno;
+    close(m);
+    return num(env, -e);
+  }
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(argInt(env, args[0]));
+  ws.ws_col = static_cast<unsigned short>(argInt(env, args[1]));
+  if (ws.ws_row != 0 || ws.ws_col != 0) ioctl(m, TIOCSWINSZ, &ws);
+  int* o = reinterpret_cast<int*>(out.data);
+  o[0] = m;
+  o[1] = sl;
+  return num(env, 0);
+}
+
 void initControl(napi_env env, napi_value exports) {
+  registerFn(env, exports, "openPty", OpenPty);
   registerFn(env, exports, "unixListen", UnixListen);
   registerFn(env, exports, "unixConnect", UnixConnect);
   registerFn(env, exports, "unixAccept", UnixAccept);

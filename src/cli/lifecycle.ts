@@ -12,7 +12,7 @@ import {
   Globals, RuntimeError, checkSupported, containerOptions, loadBundle, processAlive, runHooks,
 } from './oci';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
-import { ctlConnect, ctlRecv, ctlSend } from '../platform/control';
+import { ctlConnect, ctlRecv, ctlSend, openHostPty } from '../platform/control';
 import { hostClose } from '../platform/hostfile';
 import { bootSandbox } from '../sandbox/do';
 import { ControlServer } from '../sandbox/server';
@@ -98,7 +98,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   if (p.rest.length !== 1) throw new UsageError(`create: expected exactly one container id, got ${p.rest.length}`);
   const id = p.rest[0];
   StateDir.checkId(id);
-  if (flag(p, 'console-socket') !== undefined) throw new RuntimeError('--console-socket: not available yet');
+  const consoleSocket = flag(p, 'console-socket');
   if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
   const bundle = path.resolve(flag(p, 'bundle') ?? '.');
   const pidFile = flag(p, 'pid-file');
@@ -106,7 +106,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
   }
   const c = loadBundle(bundle);
-  checkSupported(c, g);
+  checkSupported(c, g, consoleSocket !== undefined);
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: 0, bundle, rootfs: c.rootPath,
@@ -114,7 +114,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   };
   states.create(st);
   try {
-    const pid = await startSandboxProcess(g, globals, bundle, id);
+    const pid = await startSandboxProcess(g, globals, bundle, id, consoleSocket);
     st.status = 'created';
     st.pid = pid;
     states.withLock(id, () => states.write(st));
@@ -130,9 +130,10 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
  * Starts `tsvisor boot` detached, with this process's stdio, and waits until it reports
  * on fd 3 that the container is created ("ok") or why not; returns its pid.
  */
-function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string): Promise<number> {
+function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string, consoleSocket?: string): Promise<number> {
   const main = path.join(__dirname, 'main.js');
-  const child = spawn(process.execPath, [main, ...globalArgs(globals), 'boot', '--bundle', bundle, id], {
+  const extra = consoleSocket !== undefined ? ['--console-socket', path.resolve(consoleSocket)] : [];
+  const child = spawn(process.execPath, [main, ...globalArgs(globals), 'boot', '--bundle', bundle, ...extra, id], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     detached: true,
   });
@@ -184,9 +185,10 @@ function waitReady(child: ChildProcess): Promise<number> {
  * exit status is the container's.
  */
 export function bootCommand(argv: string[], g: Globals): number {
-  const p = parseArgs(argv, { bundle: { value: true } });
+  const p = parseArgs(argv, { bundle: { value: true }, 'console-socket': { value: true } });
   const id = p.rest[0];
   const bundle = flag(p, 'bundle') as string;
+  const consoleSocket = flag(p, 'console-socket');
   const report = (line: string) => {
     try {
       fs.writeSync(3, line + '\n');
@@ -200,8 +202,13 @@ export function bootCommand(argv: string[], g: Globals): number {
   try {
     st = states.read(id);
     const c = loadBundle(bundle);
-    const { proc, pids } = checkSupported(c, g);
-    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g) });
+    const { proc, pids } = checkSupported(c, g, consoleSocket !== undefined);
+    let stdioFds: number[] | undefined;
+    if (proc.terminal && consoleSocket !== undefined) {
+      const slave = sendConsole(consoleSocket, proc.consoleSize);
+      stdioFds = [slave, slave, slave];
+    }
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g), stdioFds });
     if (typeof sb === 'number') {
       report('error: the container could not be built (see above)');
       return sb;
@@ -235,6 +242,32 @@ export function bootCommand(argv: string[], g: Globals): number {
     }
     throw e;
   }
+}
+
+/**
+ * For process.terminal: a host pseudo-terminal whose master goes to the caller over the
+ * console socket (as runc sends it: SCM_RIGHTS, with the terminal's name); returns the
+ * slave, which becomes the container's stdio.
+ */
+function sendConsole(socketPath: string, size: { height: number; width: number } | null): number {
+  const pty = openHostPty(size?.height ?? 0, size?.width ?? 0);
+  if (typeof pty === 'number') throw new RuntimeError(`cannot make a terminal: errno ${-pty}`);
+  const [master, slave] = pty;
+  const conn = ctlConnect(socketPath);
+  if (conn < 0) {
+    hostClose(master);
+    hostClose(slave);
+    throw new RuntimeError(`--console-socket ${socketPath}: cannot connect: errno ${-conn}`);
+  }
+  const name = Buffer.from('/dev/ptmx');
+  const r = ctlSend(conn, name, name.length, [master]);
+  hostClose(conn);
+  hostClose(master);
+  if (r < 0) {
+    hostClose(slave);
+    throw new RuntimeError(`--console-socket ${socketPath}: cannot send the terminal: errno ${-r}`);
+  }
+  return slave;
 }
 
 export function startCommand(argv: string[], g: Globals): number {

@@ -193,16 +193,18 @@ export function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState,
 
 
 /** What the sandbox cannot do for this config yet, refused by name; the process to run. */
-export function checkSupported(c: ContainerConfig, g: Globals): { proc: ProcessConfig; pids: number | null } {
+export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = false):
+  { proc: ProcessConfig; pids: number | null } {
   const proc = c.process;
   if (proc === null) throw new RuntimeError('config.json: process: missing');
   if (c.hooks.startContainer.length > 0) {
     throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
   }
   if (c.seccomp !== null) throw new RuntimeError('config.json: linux.seccomp: not applied by tsvisor yet');
-  if (proc.terminal && !process.stdin.isTTY) {
-    throw new RuntimeError('config.json: process.terminal is true but stdin is not a terminal (and --console-socket is not available yet)');
+  if (proc.terminal && !consoleSocket && !process.stdin.isTTY) {
+    throw new RuntimeError('config.json: process.terminal is true: give --console-socket or run on a terminal');
   }
+  if (!proc.terminal && consoleSocket) throw new RuntimeError('--console-socket given but process.terminal is false');
   const notes = [...c.notes];
   let limits: { pids: number | null };
   try {

@@ -66,3 +66,10 @@ export function ctlTake(): CtlRequest | null {
     return { conn: takeMeta[0], text: takeBuf.toString('utf8', 0, n), fds };
   }
 }
+
+/** A host pseudo-terminal: [master, slave] fds, or -errno. */
+export function openHostPty(rows: number, cols: number): [number, number] | number {
+  const out = new Int32Array(2);
+  const r = native.openPty(rows, cols, out);
+  return r < 0 ? r : [out[0], out[1]];
+}

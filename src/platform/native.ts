@@ -66,6 +66,7 @@ export interface NativeAddon {
   recvFds(fd: number, buf: Uint8Array, fdsOut: Int32Array): number;
   ctlServe(listenFd: number): number;
   ctlTake(buf: Uint8Array, meta: Int32Array): number;
+  openPty(rows: number, cols: number, out: Int32Array): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
