@@ -32,7 +32,8 @@ function bundle(name, edit = () => {}) {
   mkdirSync(join(dir, 'rootfs', 'etc'), { recursive: true });
   copyFileSync(BUSYBOX, join(dir, 'rootfs', 'bin', 'busybox'));
   chmodSync(join(dir, 'rootfs', 'bin', 'busybox'), 0o755);
-  for (const a of ['sh', 'echo', 'ls', 'cat', 'id', 'hostname', 'grep', 'head', 'sort', 'umask', 'touch', 'wc']) {
+  for (const a of ['sh', 'echo', 'ls', 'cat', 'id', 'hostname', 'grep', 'head', 'sort', 'umask', 'touch', 'wc', 'mkdir',
+    'uname', 'sync']) {
     symlinkSync('busybox', join(dir, 'rootfs', 'bin', a));
   }
   writeFileSync(join(dir, 'rootfs', 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n');
@@ -77,11 +78,24 @@ test('OCI runtime commands', { skip: !existsSync(BUSYBOX) && 'needs busybox-stat
       return;
     }
     const script = 'echo hi; id; hostname; ls /; cat /proc/self/status | grep -E "^(Name|Cap(Inh|Prm|Eff|Bnd|Amb)|Uid|Gid)"; ' +
-      'umask; echo x > /f; echo write=$?; touch /tmp/y 2>/dev/null; echo tmp=$?; ls /dev | sort; exit 3';
+      'umask; echo x > /f; echo write=$?; touch /tmp/y 2>/dev/null; echo tmp=$?; ls /dev | sort; ' +
+      // The seccomp profile below: EPERM for mkdir, an errno of its own for uname, a rule
+      // with an argument condition, and a kill.
+      'mkdir /m 2>/dev/null; echo mkdir=$?; uname -s; touch /dev/shm/t 2>/dev/null; echo touch=$?; ' +
+      'sh -c sync; echo killed=$?; exit 3';
     const dir = bundle('cmp', (c) => {
       c.process.args = ['sh', '-c', script];
       c.hostname = 'box';
       c.process.user.umask = 0o027;
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [
+          { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' },
+          { names: ['uname'], action: 'SCMP_ACT_ERRNO', errnoRet: 22 },
+          { names: ['utimensat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 3, value: 0, op: 'SCMP_CMP_EQ' }] },
+          { names: ['sync'], action: 'SCMP_ACT_KILL' },
+        ],
+      };
     });
     const ours = tsvisor(['run', '--bundle', dir, 'cmp1']);
     const theirs = spawnSync(RUNC, ['--root', join(base, 'runc-state'), 'run', '--bundle', dir, 'cmp1'], { encoding: 'utf8' });

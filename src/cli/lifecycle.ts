@@ -202,13 +202,13 @@ export function bootCommand(argv: string[], g: Globals): number {
   try {
     st = states.read(id);
     const c = loadBundle(bundle);
-    const { proc, pids } = checkSupported(c, g, consoleSocket !== undefined);
+    const { proc, pids, seccomp } = checkSupported(c, g, consoleSocket !== undefined);
     let stdioFds: number[] | undefined;
     if (proc.terminal && consoleSocket !== undefined) {
       const slave = sendConsole(consoleSocket, proc.consoleSize);
       stdioFds = [slave, slave, slave];
     }
-    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g), stdioFds });
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp), stdioFds });
     if (typeof sb === 'number') {
       report('error: the container could not be built (see above)');
       return sb;

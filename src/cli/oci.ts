@@ -13,6 +13,17 @@ import {
 } from '../sandbox/oci/config';
 import { applyPathRules, processCreds, processRlimits, resourceLimits } from '../sandbox/oci/boot';
 import { Logger } from '../util/log';
+import { SeccompError, SeccompFilter, compileSeccomp } from '../kernel/seccomp';
+import { MAX_SYSCALL, SYSCALL_NAMES } from '../syscalls/names';
+
+/** x86-64 syscall numbers by name (for seccomp profiles). */
+function syscallNumbers(): Map<string, number> {
+  const m = new Map<string, number>();
+  SYSCALL_NAMES.forEach((name, nr) => {
+    if (name !== undefined) m.set(name, nr);
+  });
+  return m;
+}
 
 export const OCI_VERSION = '1.2.0';
 
@@ -124,7 +135,13 @@ export function featuresCommand(): number {
       namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'],
       capabilities: CAP_NAMES,
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false },
-      seccomp: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS',
+          'SCMP_ACT_TRAP', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG'],
+        operators: ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'],
+        archs: ['SCMP_ARCH_X86_64'],
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       sysctls: [...SUPPORTED_SYSCTLS],
@@ -194,13 +211,21 @@ export function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState,
 
 /** What the sandbox cannot do for this config yet, refused by name; the process to run. */
 export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = false):
-  { proc: ProcessConfig; pids: number | null } {
+  { proc: ProcessConfig; pids: number | null; seccomp: SeccompFilter | null } {
   const proc = c.process;
   if (proc === null) throw new RuntimeError('config.json: process: missing');
   if (c.hooks.startContainer.length > 0) {
     throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
   }
-  if (c.seccomp !== null) throw new RuntimeError('config.json: linux.seccomp: not applied by tsvisor yet');
+  let seccomp: SeccompFilter | null = null;
+  if (c.seccomp !== null) {
+    try {
+      seccomp = compileSeccomp(c.seccomp, syscallNumbers(), MAX_SYSCALL + 1);
+    } catch (e) {
+      if (e instanceof SeccompError) throw new RuntimeError(`config.json: ${e.message}`);
+      throw e;
+    }
+  }
   if (proc.terminal && !consoleSocket && !process.stdin.isTTY) {
     throw new RuntimeError('config.json: process.terminal is true: give --console-socket or run on a terminal');
   }
@@ -214,12 +239,14 @@ export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = f
     throw e;
   }
   for (const n of notes) g.log.info(n);
-  return { proc, pids: limits.pids };
+  return { proc, pids: limits.pids, seccomp };
 }
 
 /** The sandbox's options for a checked config (callbacks left to the caller). */
-export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: number | null, g: Globals): DoOptions {
+export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: number | null, g: Globals,
+  seccomp: SeccompFilter | null = null): DoOptions {
   return {
+    seccomp,
     rootDir: c.rootPath,
     argv: proc.args,
     env: proc.env,
@@ -265,7 +292,7 @@ export function runCommand(argv: string[], g: Globals): number {
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
   }
   const c = loadBundle(bundle);
-  const { proc, pids } = checkSupported(c, g);
+  const { proc, pids, seccomp } = checkSupported(c, g);
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: process.pid, bundle, rootfs: c.rootPath,
@@ -286,7 +313,7 @@ export function runCommand(argv: string[], g: Globals): number {
       fs.renameSync(tmp, pidFile);
     }
     code = runDo({
-      ...containerOptions(c, proc, pids, g),
+      ...containerOptions(c, proc, pids, g, seccomp),
       onStart: () => {
         started = true;
         st.status = 'running';

@@ -116,6 +116,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs, hooks: CloneHooks): nu
   const files = hooks.forkFiles(t, (f & CLONE_FILES) !== 0);
   const fs = hooks.forkFs(t, (f & CLONE_FS) !== 0);
   const child = new Task(k, tid, tg, ctx, files, fs, t.creds.clone(), t.comm);
+  child.seccomp = t.seccomp;
   child.creatorTid = t.tid;
   child.signals.maskLo = t.signals.maskLo;
   child.signals.maskHi = t.signals.maskHi;

@@ -12,7 +12,7 @@ import type { Logger } from '../util/log';
 import { BLOCKED, EXITED, NO_RETURN } from './results';
 import {
   CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIGKILL, SIGSEGV,
-  SIGSTOP, SIG_IGN, SigInfo,
+  SIGSTOP, SIGSYS, SIG_IGN, SigInfo,
 } from './signals';
 import { deliverSignals, forceable, hasDeliverable, sendToGroup, sendToTask } from './delivery';
 import { BlockKind, Task, TaskState } from './task';
@@ -22,6 +22,10 @@ import { Futexes } from './futex';
 import type { IntervalTimer } from './timers';
 import type { ExecFile } from '../loader/loader';
 import type { CpuInfo } from './exec';
+import { SeccompAction } from './seccomp';
+
+/** si_code of a SIGSYS from a seccomp trap. */
+const SYS_SECCOMP = 1;
 
 export type SyscallHandler = (t: Task, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
 
@@ -262,6 +266,15 @@ export class Kernel {
     const tracer = this.tracer;
     if (tracer !== null && !t.restarting) tracer.entry(t, nr);
     const h = nr >= 0 && nr < this.handlers.length ? this.handlers[nr] : null;
+    const sc = t.seccomp;
+    if (sc !== null && !t.restarting) {
+      const act = sc.check(nr, getReg(regs, RDI), getReg(regs, RSI), getReg(regs, RDX), getReg(regs, R10),
+        getReg(regs, R8), getReg(regs, R9));
+      if (act !== SeccompAction.Allow && act !== SeccompAction.Log) {
+        this.seccompDeny(t, nr, act, sc.lastErrno);
+        return;
+      }
+    }
     if (h === null) {
       ret = this.unsupported(t, nr);
     } else {
@@ -281,6 +294,36 @@ export class Kernel {
       mode = 1;
     }
     this.returnToUser(t, mode, ret === NO_RETURN ? null : ret);
+  }
+
+  /**
+   * A syscall the container's seccomp profile refuses: it is not run; the app sees the
+   * errno, ENOSYS with a SIGSYS (trap), or dies of SIGSYS (kill), as Linux does.
+   */
+  private seccompDeny(t: Task, nr: number, act: SeccompAction, errno: number): void {
+    const regs = t.regs;
+    switch (act) {
+      case SeccompAction.KillProcess:
+        this.exitGroup(t.tg, 0, SIGSYS);
+        return;
+      case SeccompAction.KillThread:
+        // Linux kills the whole process when the thread is its only one (and dumps core).
+        if (t.tg.tasks.length === 1) this.exitGroup(t.tg, 0, SIGSYS);
+        else this.exitTask(t, 0, SIGSYS);
+        return;
+      case SeccompAction.Trap:
+        setReg(regs, RAX, -E.ENOSYS);
+        sendToTask(this, t, new SigInfo(SIGSYS, SYS_SECCOMP, 0, 0, nr), true);
+        break;
+      case SeccompAction.Trace:
+        setReg(regs, RAX, -E.ENOSYS); // no tracer can attach: as Linux without one
+        break;
+      default:
+        setReg(regs, RAX, -errno);
+        break;
+    }
+    if (this.tracer !== null) this.tracer.exit(t, nr, getReg(regs, RAX));
+    this.returnToUser(t, 1, getReg(regs, RAX));
   }
 
   /**

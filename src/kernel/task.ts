@@ -12,6 +12,7 @@ import { Waiter, WaitQueue } from '../waiter/waiter';
 import type { Kernel } from './kernel';
 import type { ThreadGroup } from './threadgroup';
 import { SignalState } from './signals';
+import type { SeccompFilter } from './seccomp';
 import { BLOCKED } from './results';
 
 export const enum TaskState {
@@ -74,6 +75,8 @@ export class Task implements VfsTask, Waiter {
   // ---- per-thread state ----
   clearChildTid = 0;
   robustList = 0;
+  /** The container's seccomp profile (kept by clone and execve, as a seccomp filter is). */
+  seccomp: SeccompFilter | null = null;
   robustLen = 0;
   /** Thread name (comm), at most 15 bytes. */
   comm: string;

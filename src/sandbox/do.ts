@@ -19,6 +19,7 @@ import { buildTable } from '../syscalls/index';
 import { cloneHooks } from '../syscalls/clone';
 import { FdTable } from '../vfs/fdtable';
 import type { FileDescription } from '../vfs/file';
+import type { SeccompFilter } from '../kernel/seccomp';
 import type { FsContext } from '../vfs/context';
 import { vfsHooks } from '../vfs/hooks';
 import type { Logger } from '../util/log';
@@ -52,6 +53,8 @@ export interface DoOptions {
   /** The sandbox's host and domain names (default: the host's hostname). */
   hostname?: string;
   domainname?: string;
+  /** The container's seccomp profile, for the first process and every exec'd one. */
+  seccomp?: SeccompFilter | null;
   /** Host fds to give the first process as 0, 1, 2 (default: the sandbox process's own). */
   stdioFds?: number[];
   /** Called once the tree is built, before the first process is made (masks, read-only paths). */
@@ -73,6 +76,8 @@ export class Sandbox {
     readonly init: ThreadGroup,
     private readonly first: Task,
     private readonly onStart?: () => void,
+    /** Applied to every process exec'd into the sandbox, as to the first. */
+    readonly seccomp: SeccompFilter | null = null,
   ) {
     const prev = kernel.exitHooks;
     kernel.exitHooks = {
@@ -97,7 +102,7 @@ export class Sandbox {
       for (const f of spec.stdio) f?.decRef();
       return { code: 1, message: 'cannot exec in a stopped container' };
     }
-    const p = makeProcess(this.kernel, this.root, spec, null);
+    const p = makeProcess(this.kernel, this.root, { ...spec, seccomp: this.seccomp }, null);
     if ('code' in p) return p;
     this.exitWatchers.set(p.tg, onExit);
     this.kernel.start(p.task);
@@ -188,7 +193,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     const stdio = (o.stdioFds ?? [0, 1, 2]).map((fd) => root.stdio(fd));
     const p = makeProcess(kernel, root, {
       argv: o.argv, env: o.env, cwd: o.cwd, creds: o.creds ?? Credentials.root(), rlimits: o.rlimits ?? callerRlimits(),
-      umask: o.umask, stdio,
+      umask: o.umask, stdio, seccomp: o.seccomp,
     }, null);
     if ('code' in p) {
       if (!o.log.toStderr) o.log.error(p.message);
@@ -197,7 +202,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     }
     kernel.init = p.tg;
     ok = true;
-    return new Sandbox(kernel, root, p.tg, p.task, o.onStart);
+    return new Sandbox(kernel, root, p.tg, p.task, o.onStart, o.seccomp ?? null);
   } finally {
     if (!ok) kernel.shutdown();
   }
@@ -213,6 +218,7 @@ export interface ProcessSpec {
   umask?: number;
   /** Descriptions for fds 0, 1, 2 (null: closed). Each reference is taken over. */
   stdio: (FileDescription | null)[];
+  seccomp?: SeccompFilter | null;
 }
 
 /**
@@ -260,6 +266,7 @@ export function makeProcess(kernel: Kernel, root: RootFs, spec: ProcessSpec, par
   // Named after the path it was started by (as execve names a process), not the file it led to.
   const base = resolved.path.lastIndexOf('/');
   const task = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
+  task.seccomp = spec.seccomp ?? null;
   kernel.addTask(task);
   return { tg, task };
 }

@@ -309,8 +309,12 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
   const sysctl: Record<string, string> = {};
   if (l.sysctl !== undefined) {
     for (const [k, v] of Object.entries(obj(l.sysctl, 'linux.sysctl'))) {
-      if (!SUPPORTED_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl.${k}: not modelled by the sentry`);
       sysctl[k] = str(v, `linux.sysctl.${k}`);
+      if (SUPPORTED_SYSCTLS.has(k)) continue;
+      // The sandbox has no network stack yet: network settings have nothing to act on
+      // (podman sets net.ipv4.ping_group_range for every container).
+      if (k.startsWith('net.')) notes.push(`linux.sysctl.${k}: no network stack in the sandbox; nothing to set`);
+      else throw new ConfigError(`linux.sysctl.${k}: not modelled by the sentry`);
     }
   }
   const paths = (v: unknown, f: string) => {
