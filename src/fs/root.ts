@@ -16,7 +16,7 @@ import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
 import type { FileDescription } from '../vfs/file';
 import type { FileSystem } from '../vfs/inode';
-import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MountNamespace, VPath } from '../vfs/mount';
+import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, Mount, MountNamespace, VPath } from '../vfs/mount';
 import { ExecHandle, checkChdir, fdPath, openExecutable } from '../vfs/ops';
 import { fsPolicy } from '../vfs/policy';
 import type { FdTable } from '../vfs/fdtable';
@@ -24,6 +24,7 @@ import { DateTimeSource, TimeSource } from '../vfs/stat';
 import type { VfsTask } from '../vfs/task';
 import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
+import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
 import { wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
@@ -91,6 +92,7 @@ export class RootFs {
   readonly tmp: TmpFs;
   readonly dev: TmpFs;
   readonly proc: ProcFs;
+  readonly devpts: DevPtsFs;
   private readonly boot = new BootTask();
   private readonly rootPath: VPath;
 
@@ -111,12 +113,19 @@ export class RootFs {
     this.dev = buildDevFs({ clock, random: o.random, devices: this.devices });
     this.proc = new ProcFs(clock);
     this.mountOn('tmp', this.tmp, MNT_NOSUID | MNT_NODEV, 'tmpfs');
-    this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
+    const devMnt = this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
+    // devpts on /dev/pts, as runc mounts it (newinstance,ptmxmode=0666,mode=0620,gid=5).
+    this.devpts = new DevPtsFs(this.devices, clock);
+    registerDevTty(this.devices);
+    const pts = lookupChild(this.boot, devMnt.root, 'pts');
+    if (typeof pts === 'number') throw new Error('/dev/pts is missing');
+    this.devpts.mount = this.ns.mount(this.devpts, new Dentry('/', null, this.devpts.root()), new VPath(devMnt, pts),
+      MNT_NOSUID | MNT_NOEXEC, 'devpts');
     this.mountOn('proc', this.proc, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, 'proc');
   }
 
   /** Mounts fs on /name, creating the directory in the overlay if the image lacks it. */
-  private mountOn(name: string, fs: FileSystem, flags: number, source: string): void {
+  private mountOn(name: string, fs: FileSystem, flags: number, source: string): Mount {
     const root = this.rootPath.d;
     let d = lookupChild(this.boot, root, name);
     if (typeof d === 'number') {
@@ -126,7 +135,7 @@ export class RootFs {
       d = new Dentry(name, root, ino);
       root.addChild(d);
     }
-    this.ns.mount(fs, new Dentry('/', null, fs.root()), new VPath(this.ns.root, d), flags, source);
+    return this.ns.mount(fs, new Dentry('/', null, fs.root()), new VPath(this.ns.root, d), flags, source);
   }
 
   /** Lets /proc read the kernel's processes. */

@@ -23,6 +23,7 @@ import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
+import { ttyGroupExit } from '../fs/tty/jobctl';
 import { pidfdTarget } from '../syscalls/pidfd';
 import { resolveCommand } from './path';
 import type { Strace as StraceT } from './strace';
@@ -135,7 +136,8 @@ function wireHooks(kernel: Kernel): void {
       t.fdTable.decUsers();
       t.fs.decUsers();
     },
-    groupExit: () => {},
+    // A session leader's exit releases (or hangs up) its controlling terminal.
+    groupExit: (tg: ThreadGroup) => ttyGroupExit(kernel, tg),
   };
   vfsHooks.brokenPipe = (t) => {
     // EPIPE on a pipe with no reader: Linux sends SIGPIPE to the writing thread first.
