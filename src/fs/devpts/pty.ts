@@ -152,6 +152,7 @@ export class Pty extends TtyControl implements LdiscPort {
 
   /** After input processing: wake whoever can now make progress. */
   private afterInput(echoBefore: number): void {
+    this.ldisc.flushEchoes();
     if (this.ldisc.inputAvailable(false)) this.slaveQ.notify(EVENT_IN | EVENT_RDNORM);
     if (this.toMaster.len !== echoBefore) this.masterQ.notify(EVENT_IN | EVENT_RDNORM);
   }
@@ -284,6 +285,7 @@ export class Pty extends TtyControl implements LdiscPort {
   termiosChanged(wasCanon: boolean): void {
     this.ldisc.termiosChanged(wasCanon);
     this.drainFlip();
+    this.ldisc.flushEchoes();
     this.slaveQ.notify(EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
     this.masterQ.notify(EVENT_OUT | EVENT_IN);
   }

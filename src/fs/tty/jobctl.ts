@@ -5,7 +5,7 @@
 // (TtyControl) names the session it controls and its foreground process group. A pty
 // slave and the host console (the sandbox's stdio terminal) both carry one.
 import * as E from '../../abi/errno';
-import { sendToGroup } from '../../kernel/delivery';
+import { isOrphanedPgrp, sendToGroup } from '../../kernel/delivery';
 import type { Kernel } from '../../kernel/kernel';
 import { SIGCONT, SIGHUP, SIG_IGN, SI_KERNEL, SigInfo } from '../../kernel/signals';
 import type { Task } from '../../kernel/task';
@@ -50,20 +50,6 @@ export function killPgrp(k: Kernel, pgid: number, sig: number): void {
   for (const g of k.threadGroups.values()) {
     if (g.pgid === pgid && g.exitStatus < 0) sendToGroup(k, g, new SigInfo(sig, SI_KERNEL));
   }
-}
-
-/**
- * Linux's will_become_orphaned_pgrp(pgrp, NULL): no member has a live parent in another
- * group of the same session. (The sandbox's init anchors groups like any parent: it is a
- * container's init, not the host's.)
- */
-export function isOrphanedPgrp(k: Kernel, pgid: number): boolean {
-  for (const g of k.threadGroups.values()) {
-    if (g.pgid !== pgid || g.exitStatus >= 0) continue;
-    const p = g.parent;
-    if (p !== null && p.exitStatus < 0 && p.pgid !== pgid && p.sid === g.sid) return false;
-  }
-  return true;
 }
 
 function ignoredOrBlocked(t: Task, sig: number): boolean {

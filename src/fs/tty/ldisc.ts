@@ -49,6 +49,12 @@ export class LineDiscipline {
   private canonColumn = 0;
   /** Output stopped by STOP (IXON) or TCOOFF. */
   stopped = false;
+  /**
+   * Echoes not yet written, as Linux's echo buffer: a byte to output-process, 0x100|c for
+   * a "^X" pair, 0x200|... to back over a tab. Written at the end of each batch of input
+   * (flushEchoes) or once 256 accumulate; a signal character discards them.
+   */
+  private readonly echoes: number[] = [];
 
   constructor(private readonly port: LdiscPort) {}
 
@@ -172,7 +178,10 @@ export class LineDiscipline {
     if ((lflag & ISIG) !== 0 && c !== 0) {
       const sig = c === cc[VINTR] ? SIGINT : c === cc[VQUIT] ? SIGQUIT : c === cc[VSUSP] ? SIGTSTP : 0;
       if (sig !== 0) {
-        if ((lflag & NOFLSH) === 0) this.flushInput();
+        if ((lflag & NOFLSH) === 0) {
+          this.flushInput();
+          this.echoes.length = 0;
+        }
         this.port.signal(sig);
         if ((iflag & IXON) !== 0) this.stopped = false;
         if ((lflag & ECHO) !== 0) this.echoChar(c);
@@ -336,13 +345,7 @@ export class LineDiscipline {
         chars++;
       }
     }
-    if (!afterTab) chars += this.canonColumn;
-    let bs = 8 - (chars & 7);
-    if (bs > this.column) bs = this.column;
-    while (bs-- > 0 && this.port.outRoom() > 0) {
-      this.port.outPut(8);
-      if (this.column > 0) this.column--;
-    }
+    this.queueEcho(0x200 | (afterTab ? 0x1000 : 0) | (chars & 0xfff));
   }
 
   private echoBs(): void {
@@ -353,20 +356,45 @@ export class LineDiscipline {
 
   /** echo_char: control characters as ^X under ECHOCTL (tab excepted). */
   private echoChar(c: number): void {
-    if ((this.termios.lflag & ECHOCTL) !== 0 && isCntrl(c) && c !== 9) {
-      if (this.port.outRoom() < 2) return;
-      this.port.outPut(94);
-      this.port.outPut(c ^ 0o100);
-      this.column += 2;
-      return;
-    }
-    this.echoRaw(c);
+    if ((this.termios.lflag & ECHOCTL) !== 0 && isCntrl(c) && c !== 9) this.queueEcho(0x100 | c);
+    else this.queueEcho(c);
   }
 
-  /** An echoed byte goes through output processing like written output. */
   private echoRaw(c: number): void {
-    if ((this.termios.oflag & OPOST) !== 0) this.outputChar(c);
-    else if (this.port.outRoom() > 0) this.port.outPut(c);
+    this.queueEcho(c);
+  }
+
+  private queueEcho(op: number): void {
+    this.echoes.push(op);
+    if (this.echoes.length >= 256) this.flushEchoes();
+  }
+
+  /** Writes the pending echoes (what does not fit toward the other side is dropped). */
+  flushEchoes(): void {
+    const port = this.port;
+    for (const op of this.echoes) {
+      if (op < 0x100) {
+        // An echoed byte goes through output processing like written output.
+        if ((this.termios.oflag & OPOST) !== 0) this.outputChar(op);
+        else if (port.outRoom() > 0) port.outPut(op);
+      } else if (op < 0x200) {
+        if (port.outRoom() < 2) continue;
+        port.outPut(94);
+        port.outPut((op & 0xff) ^ 0o100);
+        this.column += 2;
+      } else {
+        // Back over a tab to the column it started from.
+        let chars = op & 0xfff;
+        if ((op & 0x1000) === 0) chars += this.canonColumn;
+        let bs = 8 - (chars & 7);
+        if (bs > this.column) bs = this.column;
+        while (bs-- > 0 && port.outRoom() > 0) {
+          port.outPut(8);
+          if (this.column > 0) this.column--;
+        }
+      }
+    }
+    this.echoes.length = 0;
   }
 
   // ---- output ---------------------------------------------------------------------------
