@@ -42,7 +42,7 @@ __attribute__((unused)) static void show_bytes(const char *label, const char *b,
 /* Reads the master's pending output and prints it. */
 __attribute__((unused)) static void show_out(const char *label, int m) {
   char b[512];
-  int n = drain(m, b, sizeof b, 150);
+  int n = drain(m, b, sizeof b, 100);
   show_bytes(label, b, n);
 }
 
