@@ -41,3 +41,34 @@ test('busybox sh on a pty the app opened (/dev/ptmx in the sandbox)', (t) => {
   checkSteps(sandbox.stdout, `sandbox (stderr: ${sandbox.stderr})`);
   assert.equal(sandbox.status, 0);
 });
+
+// The host terminal passed through as the console: busybox's job control works against the
+// sentry's emulated TIOCGPGRP/TIOCSPGRP, and the host terminal's ^C, ^Z and resizes (which
+// signal the sentry, the host's foreground process) reach the container's foreground job.
+const HOST_STEPS = [
+  ['wait', 'PS1> ', 20], ['send', "echo hel''lo $((6*7))\n"], ['wait', 'hello 42\r\n'], ['wait', 'PS1> '],
+  ['send', 'stty size\n'], ['wait', '24 80\r\n'], ['wait', 'PS1> '],
+  ['send', 'sleep 100\n'], ['sleep', 0.7], ['send', '\u0003'], ['wait', 'PS1> ', 5],
+  ['send', 'echo st=$?\n'], ['wait', 'st=130\r\n'], ['wait', 'PS1> '],
+  ['winsize', 40, 100], ['sleep', 0.3], ['send', 'stty size\n'], ['wait', '40 100\r\n'], ['wait', 'PS1> '],
+  ['send', 'sleep 100\n'], ['sleep', 0.7], ['send', '\u001a'], ['wait', 'PS1> ', 5],
+  ['send', 'echo st=$?; kill -9 %1\n'], ['wait', 'st=148\r\n'], ['wait', 'PS1> '],
+  ['send', 'test -c /dev/console && test -c /dev/tty && echo devs-ok\n'], ['wait', 'devs-ok\r\n'], ['wait', 'PS1> '],
+  ['send', 'exit 3\n'],
+];
+
+function hostPty(argv) {
+  const r = spawnSync(PYTHON, [join(ROOT, 'test', 'lib', 'hostpty.py'), JSON.stringify(HOST_STEPS), '--', ...argv], {
+    cwd: '/tmp', timeout: 120000,
+    env: { PS1: 'PS1> ', PATH: '/usr/bin:/bin', TERM: 'dumb', HOME: '/' },
+  });
+  return `${r.stdout ?? ''}${r.error ? `error: ${r.error.message}` : ''}`;
+}
+
+test('busybox sh -i under tsvisor do on a host terminal', (t) => {
+  if (!need(t, BUSYBOX, 'busybox-static') || !need(t, PYTHON, 'python3')) return;
+  const waits = HOST_STEPS.filter((s) => s[0] === 'wait').length;
+  const expected = [...Array(waits).keys()].map((i) => `wait ${i + 1}: ok`).join('\n') + '\nexit: 3\n';
+  assert.equal(hostPty([BUSYBOX, 'sh', '-i']), expected, 'native');
+  assert.equal(hostPty([process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sh', '-i']), expected, 'sandbox');
+});

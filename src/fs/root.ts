@@ -10,7 +10,7 @@ import { Credentials } from '../auth/creds';
 import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
 import type { WaitQueue } from '../waiter/waiter';
-import { S_IFDIR, isDir } from '../vfs/abi';
+import { S_IFCHR, S_IFDIR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
 import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
@@ -20,19 +20,19 @@ import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, Mount, MountNamespace, VPath } from 
 import { ExecHandle, checkChdir, fdPath, openExecutable } from '../vfs/ops';
 import { fsPolicy } from '../vfs/policy';
 import type { FdTable } from '../vfs/fdtable';
-import { DateTimeSource, TimeSource } from '../vfs/stat';
+import { DateTimeSource, TimeSource, makedev } from '../vfs/stat';
 import type { VfsTask } from '../vfs/task';
 import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
 import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
-import { wrapHostStdio } from './host/stdio';
+import { hostConsole, wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
 import { kernelProcSource } from './proc/kernel_source';
 import { ProcFs } from './proc/proc';
 import type { ProcSource } from './proc/source';
-import { TmpFs } from './tmpfs/tmpfs';
+import { TmpDir, TmpFs } from './tmpfs/tmpfs';
 
 export interface RootFsOptions {
   /** Host directory shown as the container's root (default "/"). */
@@ -169,7 +169,21 @@ export class RootFs {
    * before the sandbox confines itself (it reopens through /proc/self/fd).
    */
   stdio(hostFd: number): FileDescription | null {
-    return wrapHostStdio(hostFd);
+    const f = wrapHostStdio(hostFd);
+    if (hostFd === 0) this.addConsole();
+    return f;
+  }
+
+  /**
+   * /dev/console (5:1) when stdin is a host terminal, as runc makes it only for a container
+   * with a terminal; without one there is no node (open gives ENOENT, as in Docker).
+   */
+  private addConsole(): void {
+    const con = hostConsole();
+    if (con === null || this.dev.root().lookup(this.boot, 'console') !== -2) return;
+    this.devices.registerChar(5, 1, (t, mnt, d, flags) => con.openCtty(t, mnt, d, flags));
+    (this.dev.root() as TmpDir).addEntry('console',
+      this.dev.newInode({ mode: S_IFCHR | 0o600, uid: 0, gid: 0, rdev: makedev(5, 1) }));
   }
 
   /** execve's open, for the kernel's openExec (the caller owns the handle). */
