@@ -26,7 +26,7 @@ import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
 import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
-import { hostConsole, wrapHostStdio } from './host/stdio';
+import { hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
 import { kernelProcSource } from './proc/kernel_source';
@@ -93,6 +93,7 @@ export class RootFs {
   readonly dev: TmpFs;
   readonly proc: ProcFs;
   readonly devpts: DevPtsFs;
+  private readonly devMnt: Mount;
   private readonly boot = new BootTask();
   private readonly rootPath: VPath;
 
@@ -113,7 +114,7 @@ export class RootFs {
     this.dev = buildDevFs({ clock, random: o.random, devices: this.devices });
     this.proc = new ProcFs(clock);
     this.mountOn('tmp', this.tmp, MNT_NOSUID | MNT_NODEV, 'tmpfs');
-    const devMnt = this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
+    const devMnt = this.devMnt = this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
     // devpts on /dev/pts, as runc mounts it (newinstance,ptmxmode=0666,mode=0620,gid=5).
     this.devpts = new DevPtsFs(this.devices, clock);
     registerDevTty(this.devices);
@@ -171,7 +172,15 @@ export class RootFs {
   stdio(hostFd: number): FileDescription | null {
     const f = wrapHostStdio(hostFd);
     if (hostFd === 0) this.addConsole();
-    return f;
+    const con = hostConsole();
+    if (f === null || con === null || !isConsoleStream(f)) return f;
+    // The console terminal appears as /dev/console (fstat, /proc/self/fd, ttyname), as
+    // a container's console is a device of its own /dev.
+    const d = lookupChild(this.boot, this.devMnt.root, 'console');
+    if (typeof d === 'number') return f;
+    const g = con.openCtty(this.boot, this.devMnt, d, f.flags);
+    f.decRef();
+    return typeof g === 'number' ? null : g;
   }
 
   /**

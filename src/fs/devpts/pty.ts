@@ -61,6 +61,9 @@ export class ByteRing {
 
 export class Pty extends TtyControl implements LdiscPort {
   readonly isPty = true;
+  get ttyNr(): number {
+    return (136 << 8) | (this.index & 0xff) | ((this.index & ~0xff) << 12);
+  }
   readonly ldisc: LineDiscipline;
   readonly winsize = new WinSize();
   /** Slave output the master has not read (the master's 4 KiB read buffer plus its port's). */

@@ -259,8 +259,9 @@ export class HostStreamFD extends FileDescription {
     return -E.EINVAL;
   }
 
+  /** The host's name, unless opened through a path in the sandbox (/dev/console, /dev/tty). */
   override get anonName(): string {
-    return this.io.linkName;
+    return this.mnt === hostIoMount ? this.io.linkName : '';
   }
 
   protected override release(): void {
@@ -317,6 +318,8 @@ export function isHostTerminal(f: FileDescription): boolean {
 /** The host terminal on stdin, as the container's console. */
 export class HostConsole extends TtyControl {
   readonly isPty = false;
+  /** /dev/console (5:1): the host terminal's own number means nothing inside. */
+  readonly ttyNr = (5 << 8) | 1;
   constructor(readonly inode: HostStdioInode) {
     super();
   }
@@ -332,6 +335,11 @@ let theConsole: HostConsole | null = null;
 /** The console, once stdin was wrapped and found to be a terminal; null otherwise. */
 export function hostConsole(): HostConsole | null {
   return theConsole;
+}
+
+/** Whether f is stdio on the console's terminal (it is then shown as /dev/console). */
+export function isConsoleStream(f: FileDescription): boolean {
+  return f instanceof HostStreamFD && consoleOf(f.io) !== null;
 }
 
 function consoleOf(io: HostStdioInode): HostConsole | null {

@@ -26,8 +26,10 @@ export abstract class TtyControl {
   session = 0;
   /** The foreground process group; 0 = none. */
   pgrp = 0;
-  /** Set while the terminal is usable; a hung-up terminal cannot become a ctty again. */
+  /** A pseudo-terminal (its session leader's exit signals only the foreground group). */
   abstract readonly isPty: boolean;
+  /** The device number as /proc/pid/stat's tty_nr shows it. */
+  abstract readonly ttyNr: number;
   /** A new description of this terminal for an open of /dev/tty. */
   abstract openCtty(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number;
 }
