@@ -1,6 +1,6 @@
 // A pseudo-terminal pair, after Linux's drivers/tty/pty.c. The slave side runs the N_TTY
 // line discipline (fs/tty/ldisc.ts); the master side is a raw byte stream:
-//   master write -> flip buffer (64 KiB) -> slave's discipline (4096-byte read buffer)
+//   master write -> flip buffer (8 KiB) -> slave's discipline (4096-byte read buffer)
 //   slave write  -> output processing    -> master's read queue
 // Termios, window size and the job-control ioctls on the master act on the slave, as
 // Linux's tty_pair_get_tty does. Closing the master hangs the slave up; closing every
@@ -19,8 +19,9 @@ import { LdiscPort, LineDiscipline, N_TTY_BUF_SIZE } from '../tty/ldisc';
 import { TtyControl, checkChange, hangupSession, killPgrp } from '../tty/jobctl';
 import { TOSTOP, VSTART, VSTOP, WinSize } from '../tty/termios';
 
-/** Linux's TTYB_DEFAULT_MEM_LIMIT: what a tty port buffers for its discipline. */
-export const FLIP_SIZE = 65536;
+/** What a pty port buffers for the discipline: 8 KiB, so a raw pty takes about 12 KiB before
+ * a writer blocks, close to what Linux 6.x accepts (measured on the host: 10-14 KiB). */
+export const FLIP_SIZE = 8192;
 const SIGTTIN = 21, SIGTTOU = 22;
 
 /** A byte ring of fixed capacity. */
