@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <atomic>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -192,6 +193,62 @@ static bool ensureEpoll() {
   return epoll_ctl(gEpfd, EPOLL_CTL_ADD, gChildEvfd, &ev) == 0;
 }
 
+// ---- host signals forwarded to the sandbox -------------------------------------------
+//
+// When the sandbox's console is the caller's terminal, the host terminal's ^C, ^\, ^Z and
+// resizes signal the sentry (the host's foreground group); the sentry forwards them to the
+// container's foreground group. A handler (installed process-wide, so whichever thread the
+// host picks only records it) sets a bit and writes an eventfd that sits in the epoll set
+// under the token 0xfffffffe: waitEvent reports it as a host fd event with token -2.
+
+static int gSigEvfd = -1;
+static std::atomic<uint64_t> gSigPending{0};
+static const uint64_t kSigToken = 0xfffffffeull;
+
+static void onHostSignal(int sig) {
+  int saved = errno;
+  gSigPending.fetch_or(1ull << (sig - 1));
+  uint64_t one = 1;
+  ssize_t ignored = write(gSigEvfd, &one, sizeof(one));
+  (void)ignored;
+  errno = saved;
+}
+
+// hostSignals(mask) -> 0 / -errno: catch the signals of mask (bit sig-1) from now on.
+static napi_value HostSignals(napi_env env, napi_callback_info info) {
+  TSV_ARGS(1);
+  uint64_t mask = static_cast<uint64_t>(argDouble(env, args[0]));
+  if (!ensureEpoll()) return num(env, -errno);
+  if (gSigEvfd < 0) {
+    gSigEvfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (gSigEvfd < 0) return num(env, -errno);
+    struct epoll_event ev;
+    ev.events = EPOLLIN;
+    ev.data.u64 = kSigToken;
+    if (epoll_ctl(gEpfd, EPOLL_CTL_ADD, gSigEvfd, &ev) != 0) return num(env, -errno);
+  }
+  for (int sig = 1; sig <= 31; sig++) {
+    if ((mask & (1ull << (sig - 1))) == 0) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = onHostSignal;
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(sig, &sa, nullptr) != 0) return num(env, -errno);
+  }
+  return num(env, 0);
+}
+
+// takeHostSignals() -> the mask of signals caught since the last call.
+static napi_value TakeHostSignals(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (gSigEvfd >= 0) {
+    uint64_t v;
+    ssize_t ignored = read(gSigEvfd, &v, sizeof(v));
+    (void)ignored;
+  }
+  return num(env, static_cast<double>(gSigPending.exchange(0)));
+}
+
 // epollCtl(op, fd, events, token) -> 0 / -errno
 static napi_value EpollCtl(napi_env env, napi_callback_info info) {
   TSV_ARGS(4);
@@ -296,6 +353,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   registerFn(env, exports, "setAffinity", SetAffinity);
   registerFn(env, exports, "epollCtl", EpollCtl);
   registerFn(env, exports, "waitEvent", WaitEvent);
+  registerFn(env, exports, "hostSignals", HostSignals);
+  registerFn(env, exports, "takeHostSignals", TakeHostSignals);
   initPtrace(env, exports);
   initStub(env, exports);
   initHostfs(env, exports);

@@ -26,15 +26,16 @@ import { DateTimeSource, TimeSource, makedev } from '../vfs/stat';
 import type { VfsTask } from '../vfs/task';
 import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
+import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
 import { MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
-import { wrapHostStdio } from './host/stdio';
+import { hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
 import { kernelProcSource } from './proc/kernel_source';
 import { ProcFs } from './proc/proc';
 import type { ProcSource } from './proc/source';
-import { TmpFs } from './tmpfs/tmpfs';
+import { TmpDir, TmpFs } from './tmpfs/tmpfs';
 
 export interface RootFsOptions {
   /** Host directory shown as the container's root (default "/"). */
@@ -74,6 +75,8 @@ export interface RootFsOptions {
 export const DEFAULT_MOUNTS: readonly MountSpec[] = [
   { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  { destination: '/dev/pts', type: 'devpts', source: 'devpts',
+    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
   { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
@@ -118,6 +121,10 @@ export class RootFs {
   readonly overlay: OverlayFs | null;
   /** Every procfs instance mounted (each reads the kernel once setKernel is called). */
   readonly procs: ProcFs[] = [];
+  /** The devpts instance for /dev/ptmx, once one is mounted. */
+  devpts: DevPtsFs | null = null;
+  /** The mount on /dev (the console node goes there). */
+  private devMnt: Mount | null = null;
   private readonly boot = new BootTask();
   private readonly rootPath: VPath;
   private readonly clock: TimeSource;
@@ -180,7 +187,10 @@ export class RootFs {
     }
     const at = this.mountpoint(m.destination, isDir(inode.mode));
     if (typeof at === 'string') throw new MountSpecError(`mount ${m.destination}: ${at}`);
-    this.ns.mount(fs, new Dentry('/', null, inode), at, flags, m.kind === 'bind' ? 'none' : m.source);
+    const mnt = this.ns.mount(fs, new Dentry('/', null, inode), at, flags, m.kind === 'bind' ? 'none' : m.source);
+    if (m.destination === '/dev') this.devMnt = mnt;
+    // TIOCGPTPEER opens slaves through the instance's mount.
+    if (fs instanceof DevPtsFs) fs.mount = mnt;
   }
 
   /**
@@ -203,6 +213,13 @@ export class RootFs {
         if (this.procSource !== null) p.source = this.procSource;
         this.procs.push(p);
         return p;
+      }
+      case 'devpts': {
+        // One ptmx device per sandbox: the newest instance answers /dev/ptmx.
+        if (this.devpts === null) registerDevTty(this.devices);
+        const d = new DevPtsFs(this.devices, this.clock);
+        this.devpts = d;
+        return d;
       }
       case 'mqueue':
         // POSIX message queues are not offered (mq_open is ENOSYS); the directory exists.
@@ -321,8 +338,33 @@ export class RootFs {
    * reference; install it with FdTable.installAt). null when the fd is closed. Must run
    * before the sandbox confines itself (it reopens through /proc/self/fd).
    */
-  stdio(hostFd: number): FileDescription | null {
-    return wrapHostStdio(hostFd);
+  stdio(hostFd: number, console = hostFd === 0): FileDescription | null {
+    const f = wrapHostStdio(hostFd);
+    if (console) this.addConsole();
+    const con = hostConsole();
+    const dev = this.devMnt;
+    if (f === null || con === null || dev === null || !isConsoleStream(f)) return f;
+    // The console terminal appears as /dev/console (fstat, /proc/self/fd, ttyname), as
+    // a container's console is a device of its own /dev.
+    const d = lookupChild(this.boot, dev.root, 'console');
+    if (typeof d === 'number') return f;
+    const g = con.openCtty(this.boot, dev, d, f.flags);
+    f.decRef();
+    return typeof g === 'number' ? null : g;
+  }
+
+  /**
+   * /dev/console (5:1) when stdin is a host terminal, as runc makes it only for a container
+   * with a terminal; without one there is no node (open gives ENOENT, as in Docker).
+   */
+  private addConsole(): void {
+    const con = hostConsole();
+    const dev = this.devMnt;
+    if (con === null || dev === null || !(dev.fs instanceof TmpFs)) return;
+    const root = dev.fs.root();
+    if (root.lookup(this.boot, 'console') !== -E.ENOENT) return;
+    this.devices.registerChar(5, 1, (t, mnt, d, flags) => con.openCtty(t, mnt, d, flags));
+    (root as TmpDir).addEntry('console', dev.fs.newInode({ mode: S_IFCHR | 0o600, uid: 0, gid: 0, rdev: makedev(5, 1) }));
   }
 
   /** execve's open, for the kernel's openExec (the caller owns the handle). */

@@ -103,6 +103,22 @@ function dequeue(t: Task): SigInfo | null {
   return null;
 }
 
+/**
+ * Linux's will_become_orphaned_pgrp(pgrp, NULL): no live member has a live parent in
+ * another group of the same session. The sandbox's init counts as anchored, as a
+ * program started by a job-control shell is (its parent lives outside the sandbox);
+ * init itself anchors groups like any parent (it is a container's init, not the host's).
+ */
+export function isOrphanedPgrp(k: Kernel, pgid: number): boolean {
+  for (const g of k.threadGroups.values()) {
+    if (g.pgid !== pgid || g.exitStatus >= 0) continue;
+    if (g === k.init) return false;
+    const p = g.parent;
+    if (p !== null && p.exitStatus < 0 && p.pgid !== pgid && p.sid === g.sid) return false;
+  }
+  return true;
+}
+
 /** True when t has a signal it does not block, pending for itself or its group. */
 export function hasDeliverable(t: Task): boolean {
   const s = t.signals, g = t.tg.sharedPending;
@@ -136,6 +152,8 @@ export function deliverSignals(k: Kernel, t: Task, ret: number | null): number {
       const a = defaultAction(sig);
       if (a === Action.Ignore || a === Action.Continue) continue;
       if (a === Action.Stop) {
+        // get_signal: SIGTSTP/SIGTTIN/SIGTTOU to an orphaned process group are discarded.
+        if (sig !== 19 /* SIGSTOP */ && isOrphanedPgrp(k, t.tg.pgid)) continue;
         k.stopGroup(t.tg, sig);
         return -1;
       }

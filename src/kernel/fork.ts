@@ -105,6 +105,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs, hooks: CloneHooks): nu
     if (shareVm) mm.incUsers();
     tg.pgid = t.tg.pgid;
     tg.sid = t.tg.sid;
+    tg.ctty = t.tg.ctty;
     tg.exitSignal = a.exitSignal;
     tg.execArgv = t.tg.execArgv;
     tg.startMono = k.clock.monoNow();

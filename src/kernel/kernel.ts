@@ -6,6 +6,7 @@
 // parks its task (BLOCKED); a woken task's handler runs again from the run queue.
 import * as E from '../abi/errno';
 import type { MemoryFile } from '../mm/memfile';
+import { HOST_SIGNAL_TOKEN, hostSignals, takeHostSignals } from '../platform/host';
 import { Context, EventKind, Platform, PlatformEvent } from '../platform/platform';
 import { ORIG_RAX, RAX, RIP, RDI, RDX, R10, R8, R9, RSI, getReg, setReg } from '../platform/regs';
 import type { Logger } from '../util/log';
@@ -212,7 +213,7 @@ export class Kernel {
           continue;
         }
       }
-      const watching = timeout >= 0 || this.armedHostFds > 0 || this.running === 0;
+      const watching = timeout >= 0 || this.armedHostFds > 0 || this.running === 0 || this.hostSignalHandler !== null;
       const kind = platform.wait(timeout, watching, ev);
       switch (kind) {
         case EventKind.Syscall: {
@@ -227,7 +228,11 @@ export class Kernel {
           this.onContextExit(ev.tid);
           break;
         case EventKind.HostFd:
-          for (let i = 0; i < ev.fdCount; i++) this.onHostFd(ev.fdTokens[i]);
+          for (let i = 0; i < ev.fdCount; i++) {
+            const tok = ev.fdTokens[i];
+            if (tok === HOST_SIGNAL_TOKEN) this.hostSignalHandler?.(takeHostSignals());
+            else this.onHostFd(tok);
+          }
           break;
         case EventKind.Timeout:
           this.fireTimers();
@@ -750,6 +755,17 @@ export class Kernel {
       tg.parent.cutimeNs += tg.utimeNs + tg.cutimeNs;
       tg.parent.cstimeNs += tg.stimeNs + tg.cstimeNs;
     }
+  }
+
+  /**
+   * Host signals the sentry forwards into the sandbox (the console's ^C and resizes), set
+   * with enableHostSignals; while set, the loop always waits in the mode that sees them.
+   */
+  hostSignalHandler: ((mask: number) => void) | null = null;
+
+  enableHostSignals(mask: number, handler: (mask: number) => void): number {
+    this.hostSignalHandler = handler;
+    return hostSignals(mask);
   }
 
   /** Resource cleanup the kernel leaves to the layers that own it (fd tables, futexes). */

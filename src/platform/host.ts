@@ -9,3 +9,12 @@ export const memfdCreate = (name: string, size: number): number => native.memfdC
 export const mapShared = (fd: number, off: number, len: number): ArrayBuffer | number => native.mapShared(fd, off, len);
 export const fallocate = (fd: number, mode: number, off: number, len: number): number => native.fallocate(fd, mode, off, len);
 export const lseek = (fd: number, off: number, whence: number): number => native.lseek(fd, off, whence);
+
+/**
+ * Catches the host signals of mask (bit sig-1) from now on: each one is recorded and wakes
+ * the platform's wait as a host fd event with token HOST_SIGNAL_TOKEN.
+ */
+export const hostSignals = (mask: number): number => native.hostSignals(mask);
+/** The host signals caught since the last call (a mask, bit sig-1). */
+export const takeHostSignals = (): number => native.takeHostSignals();
+export const HOST_SIGNAL_TOKEN = -2;

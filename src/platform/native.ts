@@ -19,6 +19,8 @@ export interface NativeAddon {
   // the wait primitive
   epollCtl(op: number, fd: number, events: number, token: number): number;
   waitEvent(out: Int32Array, timeoutNs: number, mixed: number): number;
+  hostSignals(mask: number): number;
+  takeHostSignals(): number;
   // ptrace
   registerRegs(tid: number, regs: Uint8Array): number;
   unregisterRegs(tid: number): number;

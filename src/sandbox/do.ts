@@ -6,7 +6,7 @@ import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
 import { buildImage } from '../kernel/exec';
 import { Kernel } from '../kernel/kernel';
-import { SIGPIPE, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
+import { SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
 import { Task } from '../kernel/task';
 import { RLIMIT_NOFILE, Rlimits, ThreadGroup } from '../kernel/threadgroup';
 import { Clock, hostRandom } from '../kernel/time';
@@ -26,6 +26,8 @@ import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
+import { killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
+import { hostConsole } from '../fs/host/stdio';
 import { pidfdTarget } from '../syscalls/pidfd';
 import { resolveCommand } from './path';
 import type { Strace as StraceT } from './strace';
@@ -201,6 +203,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
       return p.code;
     }
     kernel.init = p.tg;
+    attachConsole(kernel, p.tg);
     ok = true;
     return new Sandbox(kernel, root, p.tg, p.task, o.onStart, o.seccomp ?? null);
   } finally {
@@ -287,12 +290,30 @@ function wireHooks(kernel: Kernel): void {
       t.fdTable.decUsers();
       t.fs.decUsers();
     },
-    groupExit: () => {},
+    // A session leader's exit releases (or hangs up) its controlling terminal.
+    groupExit: (tg: ThreadGroup) => ttyGroupExit(kernel, tg),
   };
   vfsHooks.brokenPipe = (t) => {
     // EPIPE on a pipe with no reader: Linux sends SIGPIPE to the writing thread first.
     if (t instanceof Task) sendToTask(kernel, t, new SigInfo(SIGPIPE, SI_KERNEL, 0, 0));
   };
+}
+
+/**
+ * A host terminal on stdin is the container's console: the first process (a session
+ * leader) starts with it as controlling terminal, and the host terminal's signals, which
+ * reach the sentry (the host's foreground group), go on to the console's foreground group.
+ */
+function attachConsole(kernel: Kernel, init: ThreadGroup): void {
+  const con = hostConsole();
+  if (con === null) return;
+  setCtty(init, con);
+  const forwarded = [SIGINT, SIGQUIT, SIGTSTP, SIGWINCH];
+  let mask = 0;
+  for (const s of forwarded) mask |= 1 << (s - 1);
+  kernel.enableHostSignals(mask, (caught) => {
+    for (const s of forwarded) if ((caught & (1 << (s - 1))) !== 0) killPgrp(kernel, con.pgrp, s);
+  });
 }
 
 function errnoText(e: number): string {

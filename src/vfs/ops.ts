@@ -207,7 +207,8 @@ export function openDentry(t: VfsTask, mnt: Mount, d: Dentry, flags: number): Fi
   let f: FileDescription | number;
   if (type === S_IFCHR) {
     if (mnt.ns === null) return -E.ENXIO;
-    f = mnt.ns.devices.openChar(inode.rdev, t, mnt, d, flags & ~OPEN_ONLY);
+    // O_NOCTTY matters to terminals; the open-only flags are masked off below.
+    f = mnt.ns.devices.openChar(inode.rdev, t, mnt, d, flags & ~(OPEN_ONLY & ~O_NOCTTY));
   } else if (type === S_IFBLK) {
     return -E.ENXIO;
   } else {

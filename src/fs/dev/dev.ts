@@ -5,6 +5,8 @@
 //   null 1:3   zero 1:5   full 1:7   random 1:8   urandom 1:9
 //   fd -> /proc/self/fd   stdin|stdout|stderr -> /proc/self/fd/0|1|2
 //
+//   tty 5:0   ptmx -> pts/ptmx   console 5:1 (only when the sandbox's stdin is a terminal)
+//
 // Randomness comes from a function the kernel passes in (its one randomness service),
 // never Math.random.
 import * as E from '../../abi/errno';
@@ -111,6 +113,10 @@ export function buildDevFs(o: DevFsOptions): TmpFs {
   node('urandom', 9);
   const link = (name: string, target: string) =>
     root.addEntry(name, fs.newInode({ mode: S_IFLNK | 0o777, uid: 0, gid: 0, rdev: 0 }, target));
+  // /dev/tty (5:0) opens the caller's controlling terminal (fs/devpts); /dev/ptmx is the
+  // link runc makes to the devpts instance's ptmx.
+  root.addEntry('tty', fs.newInode({ mode: S_IFCHR | 0o666, uid: 0, gid: 0, rdev: makedev(5, 0) }));
+  link('ptmx', 'pts/ptmx');
   link('fd', '/proc/self/fd');
   link('stdin', '/proc/self/fd/0');
   link('stdout', '/proc/self/fd/1');

@@ -10,6 +10,13 @@
 //    (a socket), the fd is used as it is, and the sentry polls before each transfer.
 //  - ioctl passes TCGETS/TCSETS*/TIOCGWINSZ/TIOCSWINSZ/FIONREAD through for terminals
 //    (FIONREAD for pipes too); everything else is ENOTTY.
+//  - When stdin is a terminal it is the container's console (as `docker run -t` makes the
+//    pty it allocates): /dev/console opens it, the first process starts with it as its
+//    controlling terminal, and the job-control ioctls (TIOCGPGRP, TIOCSPGRP, TIOCSCTTY,
+//    TIOCNOTTY, TIOCGSID) are emulated against the sentry's own sessions, since host
+//    process-group ids mean nothing inside. The host keeps the sentry in its foreground;
+//    the host terminal's ^C, ^\, ^Z and resizes signal the sentry, which forwards them to
+//    the console's foreground group (see sandbox/do.ts).
 //
 // Call wrapHostStdio before the sandbox confines itself (it needs /proc/self/fd).
 import * as E from '../../abi/errno';
@@ -30,6 +37,7 @@ import { Mount, anonMount } from '../../vfs/mount';
 import { Stat, decodeStat } from '../../vfs/stat';
 import { PseudoFs } from '../../vfs/pseudofs';
 import type { VfsTask } from '../../vfs/task';
+import { NOT_JOB_IOCTL, TtyControl, checkChange, jobIoctl } from '../tty/jobctl';
 
 const statBuf = Buffer.alloc(144);
 /** glibc's struct termios is 60 bytes; the kernel copies 36 of them to the app. */
@@ -61,6 +69,8 @@ export class HostStdioInode extends Inode {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** The host device number (a terminal's identity, for the console). */
+  readonly hostRdev: number;
 
   constructor(
     readonly ref: HostFdRef,
@@ -76,6 +86,7 @@ export class HostStdioInode extends Inode {
     st: Stat,
   ) {
     super();
+    this.hostRdev = st.rdev;
     this.ino = st.ino;
     this.mode = st.mode;
     this.uid = st.uid;
@@ -153,6 +164,11 @@ export class HostStreamFD extends FileDescription {
   }
 
   override read(t: VfsTask, dst: Uint8Array, dstOff: number, len: number, _pos: number): number {
+    const con = consoleOf(this.io);
+    if (con !== null) {
+      const jc = checkChange(t, con, 21 /* SIGTTIN */);
+      if (jc < 0) return jc;
+    }
     if (len === 0) return 0;
     const io = this.io, fd = io.ref.fd;
     if (io.pollFirst && (hostPollOne(fd, EVENT_IN) & (EVENT_IN | EVENT_HUP | EVENT_ERR)) === 0) {
@@ -193,6 +209,15 @@ export class HostStreamFD extends FileDescription {
 
   override ioctl(t: VfsTask, req: number, arg: number): number {
     const io = this.io;
+    const con = consoleOf(io);
+    if (con !== null) {
+      const r = jobIoctl(t, con, true, this.readable, req, arg);
+      if (r !== NOT_JOB_IOCTL) return r;
+      if (req === TCSETS || req === TCSETSW || req === TCSETSF) {
+        const jc = checkChange(t, con, 22 /* SIGTTOU */);
+        if (jc < 0) return jc;
+      }
+    }
     let inLen = 0, outLen = 0;
     switch (req) {
       case TCGETS:
@@ -234,8 +259,9 @@ export class HostStreamFD extends FileDescription {
     return -E.EINVAL;
   }
 
+  /** The host's name, unless opened through a path in the sandbox (/dev/console, /dev/tty). */
   override get anonName(): string {
-    return this.io.linkName;
+    return this.mnt === hostIoMount ? this.io.linkName : '';
   }
 
   protected override release(): void {
@@ -263,6 +289,7 @@ export function wrapHostStdio(hostFd: number): FileDescription | null {
     inode = new HostStdioInode(new HostFdRef(hostFd, false), false, false, true, access, '[host file]', st);
   } else {
     const tty = type === S_IFCHR && hostIoctl(hostFd, TCGETS, ioBuf) >= 0;
+    if (tty && hostFd === 0 && theConsole === null) theConsole = makeConsole(hostFd, st, link);
     // A new open file description, so O_NONBLOCK stays ours.
     const fd = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
     const name = link;
@@ -284,4 +311,47 @@ function readHostLink(fd: number): string {
 /** Whether a description is host stdio on a terminal (for the kernel's console logic). */
 export function isHostTerminal(f: FileDescription): boolean {
   return (f instanceof HostStreamFD) && f.io.tty;
+}
+
+// ---- the console -------------------------------------------------------------------------
+
+/** The host terminal on stdin, as the container's console. */
+export class HostConsole extends TtyControl {
+  readonly isPty = false;
+  /** /dev/console (5:1): the host terminal's own number means nothing inside. */
+  readonly ttyNr = (5 << 8) | 1;
+  constructor(readonly inode: HostStdioInode) {
+    super();
+  }
+
+  /** /dev/tty and /dev/console: a new description of the host terminal. */
+  openCtty(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    return new HostStreamFD(mnt, d, flags & (O_ACCMODE | O_APPEND | 0o4000 /* O_NONBLOCK */), this.inode);
+  }
+}
+
+let theConsole: HostConsole | null = null;
+
+/** The console, once stdin was wrapped and found to be a terminal; null otherwise. */
+export function hostConsole(): HostConsole | null {
+  return theConsole;
+}
+
+/** Whether f is stdio on the console's terminal (it is then shown as /dev/console). */
+export function isConsoleStream(f: FileDescription): boolean {
+  return f instanceof HostStreamFD && consoleOf(f.io) !== null;
+}
+
+function consoleOf(io: HostStdioInode): HostConsole | null {
+  const c = theConsole;
+  return c !== null && io.tty && io.hostRdev === c.inode.hostRdev ? c : null;
+}
+
+function makeConsole(hostFd: number, st: Stat, link: string): HostConsole | null {
+  // Read-write, whatever stdin's own access mode, so /dev/tty can be written.
+  const fd = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, 2 /* O_RDWR */ | H_O_NONBLOCK | H_O_NOCTTY, 0);
+  if (fd < 0) return null;
+  const ref = new HostFdRef(fd, true);
+  ref.acquire(); // the console lives as long as the sandbox: its fd is never closed
+  return new HostConsole(new HostStdioInode(ref, true, false, false, 2, link, st));
 }

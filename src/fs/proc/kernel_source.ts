@@ -19,6 +19,8 @@ function stateLetter(t: Task): string {
   }
 }
 
+import { cttyOf } from '../tty/jobctl';
+
 /** A ProcSource over the kernel's task registry. */
 export function kernelProcSource(k: Kernel): ProcSource {
   const view = (tg: ThreadGroup, t: Task | undefined): ProcProcess | null => {
@@ -46,6 +48,8 @@ export function kernelProcSource(k: Kernel): ProcSource {
       creds: t.creds,
       tids: tg.tasks.map((x) => x.tid),
       rlimits: tg.rlimits,
+      ttyNr: cttyOf(tg)?.ttyNr ?? 0,
+      tpgid: cttyOf(tg)?.pgrp || -1,
     };
   };
   return {

@@ -515,7 +515,7 @@ function statText(p: ProcProcess): string {
   const s = mm !== null ? mm.stats() : { size: 0, data: 0, stack: 0 };
   const f = [
     p.tgid, `(${p.comm})`, p.state, p.ppid, p.pgid, p.sid,
-    0, -1, 4194304, 0, 0, 0, 0, // tty_nr tpgid flags minflt cminflt majflt cmajflt
+    p.ttyNr ?? 0, p.tpgid ?? -1, 4194304, 0, 0, 0, 0, // tty_nr tpgid flags minflt cminflt majflt cmajflt
     0, 0, 0, 0, 20, 0, p.tids.length, 0, 0, // utime stime cutime cstime priority nice threads itreal starttime
     s.size, Math.floor(s.size / 4096), '18446744073709551615',
     0, 0, 0, 0, 0, // startcode endcode startstack kstkesp kstkeip

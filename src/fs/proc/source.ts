@@ -22,6 +22,9 @@ export interface ProcProcess {
   readonly tids: readonly number[];
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity = unlimited. */
   readonly rlimits: { readonly cur: readonly number[]; readonly max: readonly number[] } | null;
+  /** The controlling terminal's device (stat's tty_nr encoding) and foreground group (-1: none). */
+  readonly ttyNr?: number;
+  readonly tpgid?: number;
 }
 
 export interface ProcSource {
