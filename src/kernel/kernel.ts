@@ -250,6 +250,12 @@ export class Kernel {
     this.execute(t, nr);
   }
 
+  /**
+   * The task whose syscall handler runs now (Linux's `current`): poll-style readiness of
+   * files whose state depends on the caller (signalfd) reads it.
+   */
+  current: Task | null = null;
+
   /** Runs (or re-runs) the handler of t's current syscall and resumes t if it finished. */
   private execute(t: Task, nr: number): void {
     const regs = t.regs;
@@ -257,6 +263,7 @@ export class Kernel {
     const tracer = this.tracer;
     if (tracer !== null && !t.restarting) tracer.entry(t, nr);
     const h = nr >= 0 && nr < this.handlers.length ? this.handlers[nr] : null;
+    this.current = t;
     if (h === null) {
       ret = this.unsupported(t, nr);
     } else {
