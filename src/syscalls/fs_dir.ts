@@ -1,5 +1,6 @@
 // getdents64, getcwd, chdir, fchdir, mkdir(at), unlink(at), rmdir, rename(at/at2),
 // symlink(at), link(at).
+import { IN_ACCESS, fsnotify, notifyDentry } from '../vfs/fsnotify';
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
 import {
@@ -20,6 +21,8 @@ function getdents64(t: Task, fd: number, dirp: number, count: number): number {
   const size = Math.min(uint(count), fsScratch.length);
   const before = f.offset;
   const n = f.getdents(t, fsScratch, size);
+  // Linux's iterate_dir reports IN_ACCESS for every call on a live directory.
+  if (fsnotify.marks !== 0 && !f.dentry.dead) notifyDentry(f.dentry, IN_ACCESS);
   if (n <= 0) return n;
   if (t.mm.copyOut(dirp, fsScratch, 0, n) < 0) {
     f.offset = before; // nothing was delivered

@@ -15,6 +15,7 @@ import {
   SEEK_HOLE, SEEK_SET, SETFL_MASK,
 } from './abi';
 import type { Dentry } from './dentry';
+import { fsnotify, notifyClose } from './fsnotify';
 import type { DirEntry, Inode } from './inode';
 import type { Mount } from './mount';
 import { Stat } from './stat';
@@ -69,7 +70,10 @@ export abstract class FileDescription {
 
   /** Drops one reference; the last one releases the file's resources. */
   decRef(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs === 0) {
+      if (fsnotify.marks !== 0 && !this.isPath) notifyClose(this.dentry, this.writable);
+      this.release();
+    }
   }
 
   get refCount(): number {
