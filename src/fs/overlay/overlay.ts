@@ -28,6 +28,7 @@ import { TmpDir, TmpFile, TmpFs, TmpInode, isWhiteout } from '../tmpfs/tmpfs';
 
 export const OVERLAYFS_MAGIC = 0x794c7630;
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const UPPER_INO_BASE = 2 ** 47;
 const YES = new Uint8Array([0x79]);
 const st = new Stat();
@@ -378,6 +379,28 @@ export class OverlayInode extends Inode {
 
   override readlink(t: VfsTask): string | number {
     return this.cur.readlink(t);
+  }
+
+  // Extended attributes live on upper inodes; the overlay's own (trusted.overlay.*) are
+  // hidden. The host image's attributes are not read: a lower-only file has none.
+  override getxattr(t: VfsTask, name: string): Uint8Array | number {
+    if (name.startsWith(OVERLAY_XATTR_PREFIX)) return -E.EOPNOTSUPP;
+    return this.upper !== null ? this.upper.getxattr(t, name) : -E.ENODATA;
+  }
+
+  override setxattr(t: VfsTask, name: string, value: Uint8Array | null, flags: number): number {
+    if (name.startsWith(OVERLAY_XATTR_PREFIX)) return -E.EOPNOTSUPP;
+    if (this.upper === null) {
+      if ((flags & 2) !== 0 || value === null) return -E.ENODATA; // XATTR_REPLACE or remove: nothing there
+      const r = this.copyUp(t);
+      if (r < 0) return r;
+    }
+    return (this.upper as TmpInode).setxattr(t, name, value, flags);
+  }
+
+  override listxattr(t: VfsTask): string[] {
+    if (this.upper === null) return [];
+    return this.upper.listxattr(t).filter((n) => !n.startsWith(OVERLAY_XATTR_PREFIX));
   }
 
   override open(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {

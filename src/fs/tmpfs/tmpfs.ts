@@ -20,6 +20,7 @@ import { DateTimeSource, SetAttr, Stat, TimeSource, UTIME_NOW, UTIME_OMIT } from
 import type { VfsTask } from '../../vfs/task';
 
 export const TMPFS_MAGIC = 0x01021994;
+const XATTR_CREATE = 1, XATTR_REPLACE = 2;
 const CLOCK_REALTIME = 0;
 /** Largest file size (JS numbers are exact to 2^53; Linux's tmpfs allows 2^63-1). */
 const MAX_FILE = Number.MAX_SAFE_INTEGER;
@@ -207,6 +208,23 @@ export abstract class TmpInode extends Inode {
     }
     if (this.xattrs === null) this.xattrs = new Map();
     this.xattrs.set(name, value);
+  }
+
+  override getxattr(_t: VfsTask, name: string): Uint8Array | number {
+    return this.getXattr(name) ?? -E.ENODATA;
+  }
+
+  override setxattr(_t: VfsTask, name: string, value: Uint8Array | null, flags: number): number {
+    const has = this.xattrs !== null && this.xattrs.has(name);
+    if ((flags & XATTR_CREATE) !== 0 && has) return -E.EEXIST;
+    if (((flags & XATTR_REPLACE) !== 0 || value === null) && !has) return -E.ENODATA;
+    this.setXattr(name, value);
+    this.touchChange();
+    return 0;
+  }
+
+  override listxattr(_t: VfsTask): string[] {
+    return this.xattrs === null ? [] : [...this.xattrs.keys()];
   }
 
   /** Called when the last name goes; the inode lives on while files hold it. */
