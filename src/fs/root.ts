@@ -28,9 +28,10 @@ import { HostFs } from './host/hostfs';
 import { wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
-import { kernelProcSource } from './proc/kernel_source';
+import { kernelProcSource, kernelSystemSource } from './proc/kernel_source';
 import { ProcFs } from './proc/proc';
 import type { ProcSource } from './proc/source';
+import { SysFs, newSysfs } from './sys/sysfs';
 import { TmpFs } from './tmpfs/tmpfs';
 
 export interface RootFsOptions {
@@ -91,6 +92,7 @@ export class RootFs {
   readonly tmp: TmpFs;
   readonly dev: TmpFs;
   readonly proc: ProcFs;
+  readonly sys: SysFs;
   private readonly boot = new BootTask();
   private readonly rootPath: VPath;
 
@@ -113,6 +115,8 @@ export class RootFs {
     this.mountOn('tmp', this.tmp, MNT_NOSUID | MNT_NODEV, 'tmpfs');
     this.mountOn('dev', this.dev, MNT_NOSUID, 'tmpfs');
     this.mountOn('proc', this.proc, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, 'proc');
+    this.sys = newSysfs({ clock });
+    this.mountOn('sys', this.sys, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, 'sysfs');
   }
 
   /** Mounts fs on /name, creating the directory in the overlay if the image lacks it. */
@@ -132,6 +136,7 @@ export class RootFs {
   /** Lets /proc read the kernel's processes. */
   setKernel(k: Kernel): void {
     this.proc.source = kernelProcSource(k);
+    this.proc.system = kernelSystemSource(k);
   }
 
   setProcSource(s: ProcSource): void {

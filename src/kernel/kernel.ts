@@ -164,6 +164,11 @@ export class Kernel {
   /** Highest pid handed out (Linux's pid_max default). */
   static readonly PID_MAX = 4194304;
 
+  /** The pid handed out last (/proc/loadavg). */
+  get lastPid(): number {
+    return this.nextTid - 1;
+  }
+
   /** The lowest free pid at or after the last one given, wrapping like Linux's allocator. */
   allocTid(): number {
     for (let n = 0; n < Kernel.PID_MAX; n++) {

@@ -7,9 +7,8 @@ import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
 
-/** The kernel identity tsvisor reports. A 6.x release keeps version checks in libcs happy. */
-export const UTS_RELEASE = '6.1.0-tsvisor';
-export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC tsvisor';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus } from '../kernel/sysinfo';
+export { UTS_RELEASE, UTS_VERSION, sandboxCpus };
 
 function uname(t: Task, buf: number): number {
   const k = t.kernel;
@@ -19,10 +18,6 @@ function uname(t: Task, buf: number): number {
   return t.mm.copyOut(buf, scratch, 0, 390);
 }
 
-/** CPUs the sandbox may use. */
-export function sandboxCpus(): number {
-  return Math.max(1, os.cpus().length);
-}
 
 function sysinfo(t: Task, info: number): number {
   const k = t.kernel;
