@@ -16,7 +16,7 @@
 //    2^47 + the upper inode number for files that only ever existed in the upper layer.
 import * as E from '../../abi/errno';
 import {
-  O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype,
+  O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, isByteSource } from '../../vfs/file';
@@ -330,6 +330,7 @@ export class OverlayInode extends Inode {
     flags: number): number {
     if (!(child instanceof OverlayInode) || !(newDir instanceof OverlayInode)) return -E.EXDEV;
     if (replaced !== null && !(replaced instanceof OverlayInode)) return -E.EXDEV;
+    if ((flags & RENAME_WHITEOUT) !== 0) return -E.EINVAL; // as Linux's overlayfs
     // Directories that exist in the lower layer cannot move (overlayfs without redirect_dir).
     if (isDirMode(child.mode) && child.lower !== null) return -E.EXDEV;
     const exchange = (flags & RENAME_EXCHANGE) !== 0;

@@ -8,7 +8,7 @@ import * as E from '../../abi/errno';
 import { CAP_FSETID } from '../../auth/creds';
 import type { MapSource } from '../../mm/mm';
 import {
-  O_APPEND, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
+  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
@@ -338,7 +338,7 @@ export class TmpDir extends TmpInode {
     return 0;
   }
 
-  override rename(_t: VfsTask, oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null,
+  override rename(t: VfsTask, oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null,
     flags: number): number {
     if (!(newDir instanceof TmpDir) || newDir.fs !== this.fs) return -E.EXDEV;
     if (this.entries.get(oldName) !== child || !(child instanceof TmpInode)) return -E.ENOENT;
@@ -371,6 +371,10 @@ export class TmpDir extends TmpInode {
       newDir.removeEntry(newName);
     }
     this.entries.delete(oldName);
+    if ((flags & RENAME_WHITEOUT) !== 0) {
+      // The old name becomes a whiteout: a 0:0 character device owned by the caller.
+      this.entries.set(oldName, this.fs.newInode({ mode: S_IFCHR, uid: t.creds.fsuid, gid: t.creds.fsgid, rdev: 0 }));
+    }
     if (child instanceof TmpDir) this.nlink--;
     newDir.entries.set(newName, child);
     if (child instanceof TmpDir) {
@@ -395,8 +399,14 @@ export class TmpDir extends TmpInode {
  */
 const CHUNK = 65536;
 
+
 export class TmpFile extends TmpInode {
   private readonly chunks = new Map<number, Buffer>();
+  /**
+   * Which 4 KiB pages were written, per chunk (a 16-bit mask): st_blocks counts pages
+   * as Linux's tmpfs does, whatever size the chunk buffer has.
+   */
+  private readonly pageMasks = new Map<number, number>();
   private len = 0;
 
   override get size(): number {
@@ -467,6 +477,9 @@ export class TmpFile extends TmpInode {
         break;
       }
       c.set(src.subarray(srcOff + done, srcOff + done + k), co);
+      const first = Math.floor(co / 4096), last = Math.floor((co + k - 1) / 4096);
+      const bits = ((1 << (last + 1)) - 1) & ~((1 << first) - 1);
+      this.pageMasks.set(ci, (this.pageMasks.get(ci) ?? 0) | bits);
       done += k;
     }
     if (pos + done > this.len) this.len = pos + done;
@@ -484,8 +497,13 @@ export class TmpFile extends TmpInode {
         if (start >= size) {
           this.chunks.delete(ci);
           this.fs.used -= c.length;
+          this.pageMasks.delete(ci);
         } else if (start + c.length > size) {
           c.fill(0, size - start);
+          // Pages wholly past the new end are freed.
+          const keep = Math.ceil((size - start) / 4096);
+          const m = this.pageMasks.get(ci);
+          if (m !== undefined) this.pageMasks.set(ci, m & ((1 << keep) - 1));
         }
       }
     }
@@ -504,7 +522,11 @@ export class TmpFile extends TmpInode {
 
   override stat(st: Stat): void {
     super.stat(st);
-    st.blocks = Math.ceil(this.allocated / 4096) * 8;
+    let pages = 0;
+    for (let m of this.pageMasks.values()) {
+      for (; m !== 0; m &= m - 1) pages++;
+    }
+    st.blocks = pages * 8;
   }
 
   /** The last name is gone: stop counting the data against size= (open fds keep it). */
