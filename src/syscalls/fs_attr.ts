@@ -29,6 +29,17 @@ function fchmodat(t: Task, dirfd: number, pathAddr: number, mode: number): numbe
   return chmodInode(t, W1.mnt, W1.d.inode, uint(mode), W1.d);
 }
 
+/** fchmodat2: fchmodat with flags (AT_SYMLINK_NOFOLLOW: a symlink's mode is EOPNOTSUPP). */
+function fchmodat2(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  flags = int(flags);
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) return -E.EINVAL;
+  const path = readPathArg(t, pathAddr);
+  if (typeof path === 'number') return path;
+  const r = resolve(t, int(dirfd), path, flags, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  if (r < 0) return r;
+  return chmodInode(t, W1.mnt, W1.d.inode, uint(mode), W1.d);
+}
+
 function chmod(t: Task, path: number, mode: number): number {
   return fchmodat(t, AT_FDCWD, path, mode);
 }
@@ -182,6 +193,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.chmod, chmod);
   table.def(NR.fchmod, fchmod);
   table.def(NR.fchmodat, fchmodat);
+  table.def(NR.fchmodat2, fchmodat2);
   table.def(NR.chown, chown);
   table.def(NR.fchown, fchown);
   table.def(NR.lchown, lchown);

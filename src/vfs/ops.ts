@@ -49,13 +49,21 @@ function accMode(flags: number): number {
   }
 }
 
-/** Ownership of a new node in dir: fsuid, and the directory's group if it is set-gid. */
+/**
+ * Ownership of a new node in dir: fsuid, and the directory's group if it is set-gid.
+ * A set-gid directory passes S_ISGID on to subdirectories; a new group-executable
+ * set-gid file in it keeps S_ISGID only if the creator is in that group or has
+ * CAP_FSETID (Linux's mode_strip_sgid).
+ */
 function createArgs(w: Walk, dir: Inode, mode: number, rdev = 0): CreateArgs {
   const c = w.creds;
   let gid = c.fsgid;
   if ((dir.mode & S_ISGID) !== 0) {
     gid = dir.gid;
     if ((mode & S_IFMT) === S_IFDIR) mode |= S_ISGID;
+    else if ((mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) && !c.inGroup(dir.gid) && !c.hasCap(CAP_FSETID)) {
+      mode &= ~S_ISGID;
+    }
   }
   return { mode, uid: c.fsuid, gid, rdev };
 }
@@ -601,11 +609,14 @@ export function fdPath(fdTable: FdTable, root: VPath, fd: number): string | numb
 /** chmod/fchmod/fchmodat on a resolved file. */
 export function chmodInode(t: VfsTask, mnt: Mount, inode: Inode, mode: number, d?: Dentry): number {
   if (mnt.readOnly) return -E.EROFS;
+  // A symlink's mode cannot change (fchmodat2 with AT_SYMLINK_NOFOLLOW).
+  if (typeOf(inode) === S_IFLNK) return -E.EOPNOTSUPP;
   const c = t.creds;
   if (!isOwner(c, inode)) return -E.EPERM;
   mode &= 0o7777;
-  // Without CAP_FSETID, setting set-gid on a file of a group the caller is not in drops it.
-  if ((mode & S_ISGID) !== 0 && !isDirI(inode) && !c.inGroup(inode.gid) && !c.hasCap(CAP_FSETID)) mode &= ~S_ISGID;
+  // Without CAP_FSETID, setting set-gid on a file or directory of a group the caller is
+  // not in drops it (Linux's setattr_copy).
+  if ((mode & S_ISGID) !== 0 && !c.inGroup(inode.gid) && !c.hasCap(CAP_FSETID)) mode &= ~S_ISGID;
   const a = attr.reset();
   a.mode = (inode.mode & S_IFMT) | mode;
   const r = inode.setattr(t, a);
@@ -627,10 +638,12 @@ export function chownInode(t: VfsTask, mnt: Mount, inode: Inode, uid: number, gi
     if (!((owner && (gid === inode.gid || c.inGroup(gid))) || c.hasCap(CAP_CHOWN))) return -E.EPERM;
     a.gid = gid;
   }
-  if (!isDirI(inode) && (uid !== -1 || gid !== -1)) {
-    // A change of owner drops set-uid, and set-gid when it means something (group exec).
+  if (!isDirI(inode)) {
+    // Any chown of a non-directory (even to -1, -1) drops set-uid, and set-gid when it
+    // means something (group exec) or the caller could not have set it (Linux's
+    // chown_common with setattr_should_drop_sgid).
     let m = inode.mode & ~S_ISUID;
-    if ((m & 0o010) !== 0) m &= ~S_ISGID;
+    if ((m & 0o010) !== 0 || !(c.inGroup(inode.gid) || c.hasCap(CAP_FSETID))) m &= ~S_ISGID;
     if (m !== inode.mode) a.mode = m;
   }
   const r = inode.setattr(t, a);
