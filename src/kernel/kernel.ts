@@ -17,6 +17,7 @@ import {
 import { deliverSignals, forceable, hasDeliverable, sendToGroup, sendToTask } from './delivery';
 import { BlockKind, Task, TaskState } from './task';
 import type { ThreadGroup } from './threadgroup';
+import { LoadAvg } from './sysinfo';
 import { Clock } from './time';
 import { Futexes } from './futex';
 import type { IntervalTimer } from './timers';
@@ -163,6 +164,16 @@ export class Kernel {
 
   /** Highest pid handed out (Linux's pid_max default). */
   static readonly PID_MAX = 4194304;
+
+  /** Load averages of the sandbox's tasks (sysinfo, /proc/loadavg). */
+  readonly load = new LoadAvg();
+
+  /** Runnable tasks now, and the load averages advanced to now. */
+  sampleLoad(): { runnable: number; avg: number[] } {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.state === TaskState.Running || t.state === TaskState.Runnable) n++;
+    return { runnable: n, avg: this.load.sample(this.clock.monoNow(), n) };
+  }
 
   /** The pid handed out last (/proc/loadavg). */
   get lastPid(): number {

@@ -11,6 +11,29 @@ export function sandboxCpus(): number {
   return Math.max(1, os.cpus().length);
 }
 
+/**
+ * The sandbox's load averages: exponential moving averages (1, 5, 15 minutes) of its
+ * runnable task count, advanced whenever they are read (sysinfo, /proc/loadavg).
+ */
+export class LoadAvg {
+  readonly avg = [0, 0, 0];
+  private last = -1;
+
+  /** Advances the averages to nowNs with `runnable` tasks runnable; returns them. */
+  sample(nowNs: number, runnable: number): number[] {
+    if (this.last >= 0) {
+      const dt = (nowNs - this.last) / 1e9;
+      for (let i = 0; i < 3; i++) {
+        const e = Math.exp(-dt / LOAD_PERIODS[i]);
+        this.avg[i] = this.avg[i] * e + runnable * (1 - e);
+      }
+    }
+    this.last = nowNs;
+    return this.avg;
+  }
+}
+const LOAD_PERIODS = [60, 300, 900];
+
 /** Memory the sandbox may use (bytes): the host's, until a limit is configured. */
 export function sandboxMemory(): number {
   return os.totalmem();

@@ -1,13 +1,12 @@
 // System information: uname, sysinfo, getrandom, CPU affinity. Values describe the
 // sandbox (its hostname, its memory, its CPUs), not the host.
-import * as os from 'os';
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
 
-import { UTS_RELEASE, UTS_VERSION, sandboxCpus } from '../kernel/sysinfo';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory } from '../kernel/sysinfo';
 export { UTS_RELEASE, UTS_VERSION, sandboxCpus };
 
 function uname(t: Task, buf: number): number {
@@ -23,8 +22,8 @@ function sysinfo(t: Task, info: number): number {
   const k = t.kernel;
   scratch.fill(0, 0, 112);
   const uptime = Math.floor((k.clock.monoNow() - k.clock.bootMono) / 1e9);
-  const load = os.loadavg();
-  const total = os.totalmem();
+  const load = k.sampleLoad().avg;
+  const total = sandboxMemory();
   const free = Math.max(0, total - k.memfile.allocated);
   const put = (off: number, v: number) => {
     scratch.writeUInt32LE(v % 4294967296 >>> 0, off);
@@ -92,7 +91,7 @@ function getcpu(t: Task, cpu: number, node: number): number {
 
 export function register(tbl: SyscallTable): void {
   tbl.def(NR.uname, uname);
-  tbl.def(NR.sysinfo, sysinfo, 'partial', 'free memory is the host total minus what the sandbox uses; swap and buffers read as 0');
+  tbl.def(NR.sysinfo, sysinfo, 'partial', 'memory is the host total (no limit yet) minus what the sandbox uses; the load averages are the sandbox\'s own; swap and buffers read as 0');
   tbl.def(NR.getrandom, getrandom);
   tbl.def(NR.sched_getaffinity, schedGetaffinity);
   tbl.def(NR.sched_setaffinity, schedSetaffinity, 'partial', 'accepted but app threads are placed by the sentry');

@@ -82,11 +82,8 @@ export function kernelSystemSource(k: Kernel): SystemSource {
     bootTimeSec: () => bootSec,
     memTotal: sandboxMemory,
     memUsed: () => k.memfile.allocated,
-    runnable: () => {
-      let n = 0;
-      for (const t of k.tasks.values()) if (t.state === TaskState.Running || t.state === TaskState.Runnable) n++;
-      return n;
-    },
+    runnable: () => k.sampleLoad().runnable,
+    loadavg: () => k.sampleLoad().avg,
     taskCount: () => k.tasks.size,
     lastPid: () => k.lastPid,
     random: (b) => k.random(b, 0, b.length),

@@ -51,6 +51,8 @@ export interface SystemSource {
   memUsed(): number;
   /** Runnable tasks, all tasks, and the pid handed out last. */
   runnable(): number;
+  /** The 1, 5 and 15 minute load averages, advanced to now. */
+  loadavg(): number[];
   taskCount(): number;
   lastPid(): number;
   /** Fills b with random bytes (the kernel's randomness service). */

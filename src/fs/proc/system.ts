@@ -38,31 +38,10 @@ function kB(bytes: number): string {
   return String(Math.floor(bytes / 1024));
 }
 
-/** Load averages: exponential moving averages of the runnable count, sampled when read. */
-class LoadAvg {
-  private readonly avg = [0, 0, 0];
-  private last = -1;
-
-  sample(nowNs: number, runnable: number): number[] {
-    if (this.last < 0) {
-      this.last = nowNs;
-      return this.avg;
-    }
-    const dt = (nowNs - this.last) / 1e9;
-    this.last = nowNs;
-    [60, 300, 900].forEach((period, i) => {
-      const e = Math.exp(-dt / period);
-      this.avg[i] = this.avg[i] * e + runnable * (1 - e);
-    });
-    return this.avg;
-  }
-}
-
 /** The system part of /proc: top-level files and sys/. */
 export function buildProcSystem(fs: FileSystem, clock: TimeSource, src: () => SystemSource | null,
   inos: InoAllocator): SynthDir {
   const cpu = hostCpuBlock();
-  const load = new LoadAvg();
   const bootId = new Uint8Array(16);
   let bootIdText = '';
   const s = (): SystemSource => {
@@ -128,7 +107,7 @@ export function buildProcSystem(fs: FileSystem, clock: TimeSource, src: () => Sy
   const loadavg = () => {
     const x = s();
     const running = Math.max(1, x.runnable());
-    const a = load.sample(x.uptimeNs(), running);
+    const a = x.loadavg();
     return `${a[0].toFixed(2)} ${a[1].toFixed(2)} ${a[2].toFixed(2)} ${running}/${x.taskCount()} ${x.lastPid()}\n`;
   };
 
