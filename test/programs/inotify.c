@@ -117,6 +117,15 @@ int main(void) {
   close(f);
   drain("trunc open", fd);
 
+  /* O_PATH opens make no events; listing a directory does */
+  close(open(in("a"), O_PATH));
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  char dents[4096];
+  syscall(SYS_getdents64, dfd, dents, sizeof dents);
+  syscall(SYS_getdents64, dfd, dents, sizeof dents);
+  close(dfd);
+  drain("O_PATH and listing", fd);
+
   /* FIONREAD and a too-small read */
   mkdir(in("sub"), 0755);
   n = -1;
