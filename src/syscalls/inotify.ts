@@ -77,7 +77,7 @@ function rmWatch(t: Task, fd: number, wd: number): number {
 
 export function register(tbl: SyscallTable): void {
   const note = 'events for changes made inside the sandbox only (the read-only image never changes); ' +
-    'IN_DELETE_SELF comes when the last name goes, not when the last open file closes; no IN_UNMOUNT';
+    'no IN_UNMOUNT; a working directory does not delay IN_DELETE_SELF as it does on Linux';
   tbl.def(NR.inotify_init, inotifyInit);
   tbl.def(NR.inotify_init1, inotifyInit1);
   tbl.def(NR.inotify_add_watch, addWatch, 'partial', note);

@@ -147,6 +147,28 @@ export function isGone(inode: Inode): boolean {
   return st.nlink === 0;
 }
 
+/**
+ * The inode of d lost its last name: watchers hear IN_DELETE_SELF and lose their marks
+ * (IN_IGNORED) now, or, while files are open on d, at the last close (as Linux, where
+ * the open files hold the dentry).
+ */
+export function nameGone(d: Dentry): void {
+  if (d.openCount > 0) {
+    d.deleteSelfPending = true;
+    return;
+  }
+  notifyInode(d.inode, IN_DELETE_SELF);
+  dropMarks(d.inode);
+}
+
+/** The last open file of d closed after its inode lost its last name. */
+export function lastClose(d: Dentry): void {
+  d.deleteSelfPending = false;
+  if (fsnotify.marks === 0 || marksOf(d.inode) === undefined) return;
+  notifyInode(d.inode, IN_DELETE_SELF);
+  dropMarks(d.inode);
+}
+
 export function dropMarks(inode: Inode): void {
   const l = marksOf(inode);
   if (l === undefined) return;

@@ -19,8 +19,8 @@ import { FileDescription, PathFile } from './file';
 import type { CreateArgs, Inode } from './inode';
 import { MNT_NODEV, MNT_NOEXEC, Mount, VPath } from './mount';
 import {
-  IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_OPEN,
-  dropMarks, fsnotify, isGone, notifyDentry, notifyInode, notifyName, renameCookie,
+  IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_OPEN,
+  fsnotify, isGone, nameGone, notifyDentry, notifyInode, notifyName, renameCookie,
 } from './fsnotify';
 import { isOwner, mayFollowLink, permission, stickyAllows } from './perm';
 import { fsPolicy } from './policy';
@@ -376,7 +376,7 @@ export function unlinkAt(w: Walk, path: string): number {
   r = parent.inode.unlink(w.t, w.name, c.inode);
   if (r < 0) return r;
   parent.removeChild(c);
-  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c.inode, true);
+  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c, true);
   return 0;
 }
 
@@ -399,7 +399,7 @@ export function rmdirAt(w: Walk, path: string): number {
   if (r < 0) return r;
   parent.removeChild(c);
   c.clearCache();
-  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c.inode, false);
+  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c, false);
   return 0;
 }
 
@@ -408,13 +408,10 @@ export function rmdirAt(w: Walk, path: string): number {
  * IN_DELETE_SELF and the end of the victim's watches (IN_IGNORED) if no name is left,
  * then IN_DELETE in the directory.
  */
-function notifyRemoved(dir: Inode, name: string, victim: Inode, linkCount: boolean): void {
-  if (linkCount) notifyInode(victim, IN_ATTRIB);
-  if (isGone(victim)) {
-    notifyInode(victim, IN_DELETE_SELF);
-    dropMarks(victim);
-  }
-  notifyName(dir, IN_DELETE, name, victim);
+function notifyRemoved(dir: Inode, name: string, victim: Dentry, linkCount: boolean): void {
+  if (linkCount) notifyInode(victim.inode, IN_ATTRIB);
+  if (isGone(victim.inode)) nameGone(victim);
+  notifyName(dir, IN_DELETE, name, victim.inode);
 }
 
 function isAncestor(a: Dentry, b: Dentry | null): boolean {
@@ -495,8 +492,7 @@ export function renameAt(wOld: Walk, oldPath: string, wNew: Walk, newPath: strin
       notifyName(oldDir.inode, IN_MOVED_TO, oldName, target.inode, cookie);
       notifyInode(target.inode, IN_MOVE_SELF);
     } else if (target !== null && isGone(target.inode)) {
-      notifyInode(target.inode, IN_DELETE_SELF);
-      dropMarks(target.inode);
+      nameGone(target);
     }
   }
   if (exchange && target !== null) {

@@ -184,6 +184,18 @@ int main(void) {
   rmdir(in("m2"));
   drain("rmdir m2", fd);
 
+  /* a watched file unlinked while open: IN_DELETE_SELF waits for the last close */
+  put_file(in("h"), "1");
+  drain("setup h", fd);
+  int wh = inotify_add_watch(fd, in("h"), IN_ALL_EVENTS);
+  SHOW("wd h", wh - wd_base);
+  int hfd = open(in("h"), O_RDWR);
+  unlink(in("h"));
+  write(hfd, "2", 1);
+  drain("unlinked while open", fd);
+  close(hfd);
+  drain("last close", fd);
+
   /* watch a subdirectory and remove it */
   int ws = inotify_add_watch(fd, in("sub2"), IN_ALL_EVENTS);
   SHOW("wd sub", ws - wd_base);
