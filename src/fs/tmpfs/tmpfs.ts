@@ -8,7 +8,7 @@ import * as E from '../../abi/errno';
 import { CAP_FSETID } from '../../auth/creds';
 import type { MapSource } from '../../mm/mm';
 import {
-  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
+  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, SEEK_DATA, SEEK_HOLE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
@@ -400,6 +400,8 @@ export class TmpDir extends TmpInode {
 const CHUNK = 65536;
 
 
+const PAGES_PER_CHUNK = CHUNK / 4096;
+
 export class TmpFile extends TmpInode {
   private readonly chunks = new Map<number, Buffer>();
   /**
@@ -513,6 +515,31 @@ export class TmpFile extends TmpInode {
     return 0;
   }
 
+  /** Whether the 4 KiB page number `page` holds written data (not a hole). */
+  pageWritten(page: number): boolean {
+    const ci = Math.floor(page / PAGES_PER_CHUNK);
+    const m = this.pageMasks.get(ci);
+    return m !== undefined && ((m >>> (page - ci * PAGES_PER_CHUNK)) & 1) === 1;
+  }
+
+  /**
+   * SEEK_DATA (data true) / SEEK_HOLE from off, with page granularity as Linux's tmpfs:
+   * the offset found, or -ENXIO at or past the end (and for SEEK_DATA with no data left).
+   */
+  seekHoleData(off: number, data: boolean): number {
+    const size = this.len;
+    if (off < 0 || off >= size) return -E.ENXIO;
+    const lastPage = Math.floor((size - 1) / 4096);
+    for (let p = Math.floor(off / 4096); p <= lastPage;) {
+      if (this.pageWritten(p) === data) return Math.max(off, p * 4096);
+      // Skip a whole chunk without pages when looking for data.
+      const ci = Math.floor(p / PAGES_PER_CHUNK);
+      if (data && !this.pageMasks.has(ci)) p = (ci + 1) * PAGES_PER_CHUNK;
+      else p++;
+    }
+    return data ? -E.ENXIO : size;
+  }
+
   /** Bytes of memory held for the data (st_blocks). */
   get allocated(): number {
     let n = 0;
@@ -545,6 +572,13 @@ export class TmpFile extends TmpInode {
 export class TmpFileFD extends RegularFileFD {
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: TmpFile) {
     super(mnt, d, flags);
+  }
+
+  override lseek(t: VfsTask, off: number, whence: number): number {
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) return super.lseek(t, off, whence);
+    const r = this.file.seekHoleData(off, whence === SEEK_DATA);
+    if (r >= 0) this.offset = r;
+    return r;
   }
 
   override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
