@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
+#include <linux/fs.h>
 
 static char dir[128];
 static int wd_base;
@@ -195,6 +196,22 @@ int main(void) {
   drain("unlinked while open", fd);
   close(hfd);
   drain("last close", fd);
+
+  /* exchange: two moves with their own cookies; replacing: IN_ATTRIB on the victim */
+  put_file(in("x1"), "1");
+  mkdir(in("x2"), 0755);
+  put_file(in("x3"), "3");
+  drain("setup exchange", fd);
+  int wx = inotify_add_watch(fd, in("x1"), IN_ALL_EVENTS);
+  inotify_add_watch(fd, in("x3"), IN_ALL_EVENTS);
+  syscall(SYS_renameat2, AT_FDCWD, in("x1"), AT_FDCWD, in("x2"), RENAME_EXCHANGE);
+  drain("exchange", fd);
+  rename(in("x2"), in("x3"));
+  drain("replace watched", fd);
+  inotify_rm_watch(fd, wx);
+  unlink(in("x3"));
+  rmdir(in("x1"));
+  drain("cleanup exchange", fd);
 
   /* watch a subdirectory and remove it */
   int ws = inotify_add_watch(fd, in("sub2"), IN_ALL_EVENTS);
