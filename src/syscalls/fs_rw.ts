@@ -198,6 +198,11 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
   } else {
     inF.offset = pos + done;
   }
+  if (done > 0 && fsnotify.marks !== 0) {
+    // Linux's do_splice_direct reports both ends.
+    notifyDentry(inF.dentry, IN_ACCESS);
+    notifyDentry(outF.dentry, IN_MODIFY);
+  }
   return done;
 }
 

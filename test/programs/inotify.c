@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
+#include <sys/sendfile.h>
 #include <linux/fs.h>
 
 static char dir[128];
@@ -126,6 +127,16 @@ int main(void) {
   syscall(SYS_getdents64, dfd, dents, sizeof dents);
   close(dfd);
   drain("O_PATH and listing", fd);
+
+  /* sendfile reports both ends */
+  int sfo = open(in("sfout"), O_CREAT | O_WRONLY, 0644);
+  int sfi = open(in("a"), O_RDONLY);
+  drain("sendfile setup", fd);
+  SHOW("sendfile", sendfile(sfo, sfi, NULL, 3));
+  close(sfi);
+  close(sfo);
+  unlink(in("sfout"));
+  drain("sendfile", fd);
 
   /* FIONREAD and a too-small read */
   mkdir(in("sub"), 0755);
