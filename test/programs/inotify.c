@@ -130,12 +130,14 @@ int main(void) {
 
   /* sendfile reports both ends */
   int sfo = open(in("sfout"), O_CREAT | O_WRONLY, 0644);
-  int sfi = open(in("a"), O_RDONLY);
+  put_file(in("sfin"), "abc");
+  int sfi = open(in("sfin"), O_RDONLY);
   drain("sendfile setup", fd);
   SHOW("sendfile", sendfile(sfo, sfi, NULL, 3));
   close(sfi);
   close(sfo);
   unlink(in("sfout"));
+  unlink(in("sfin"));
   drain("sendfile", fd);
 
   /* FIONREAD and a too-small read */
