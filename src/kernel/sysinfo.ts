@@ -1,6 +1,8 @@
 // The sandbox's identity and size as the kernel reports them (uname, sysinfo, /proc,
 // /sys): one place, so every view agrees.
+import { fstatSync } from 'fs';
 import * as os from 'os';
+import type { MemoryFile } from '../mm/memfile';
 
 /** The kernel identity tsvisor reports. A 6.x release keeps version checks in libcs happy. */
 export const UTS_RELEASE = '6.1.0-tsvisor';
@@ -33,6 +35,19 @@ export class LoadAvg {
   }
 }
 const LOAD_PERIODS = [60, 300, 900];
+
+/**
+ * App memory in use (bytes): the pages of the memory file that were touched (the host
+ * allocates them lazily), not the address ranges reserved in it (every process keeps a
+ * 1 GiB heap reservation, say).
+ */
+export function sandboxMemoryUsed(mf: MemoryFile): number {
+  try {
+    return fstatSync(mf.fd).blocks * 512;
+  } catch {
+    return mf.allocated;
+  }
+}
 
 /** Memory the sandbox may use (bytes): the host's, until a limit is configured. */
 export function sandboxMemory(): number {

@@ -6,7 +6,7 @@ import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
 
-import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory } from '../kernel/sysinfo';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory, sandboxMemoryUsed } from '../kernel/sysinfo';
 export { UTS_RELEASE, UTS_VERSION, sandboxCpus };
 
 function uname(t: Task, buf: number): number {
@@ -24,7 +24,7 @@ function sysinfo(t: Task, info: number): number {
   const uptime = Math.floor((k.clock.monoNow() - k.clock.bootMono) / 1e9);
   const load = k.sampleLoad().avg;
   const total = sandboxMemory();
-  const free = Math.max(0, total - k.memfile.allocated);
+  const free = Math.max(0, total - sandboxMemoryUsed(k.memfile));
   const put = (off: number, v: number) => {
     scratch.writeUInt32LE(v % 4294967296 >>> 0, off);
     scratch.writeUInt32LE(Math.floor(v / 4294967296) >>> 0, off + 4);

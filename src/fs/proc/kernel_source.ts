@@ -2,7 +2,7 @@
 import type { Kernel } from '../../kernel/kernel';
 import { Task, TaskState } from '../../kernel/task';
 import type { ProcProcess, ProcSource, SystemSource } from './source';
-import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory } from '../../kernel/sysinfo';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory, sandboxMemoryUsed } from '../../kernel/sysinfo';
 import type { ThreadGroup } from '../../kernel/threadgroup';
 import { Credentials } from '../../auth/creds';
 
@@ -81,7 +81,7 @@ export function kernelSystemSource(k: Kernel): SystemSource {
     uptimeNs: () => c.monoNow() - c.bootMono,
     bootTimeSec: () => bootSec,
     memTotal: sandboxMemory,
-    memUsed: () => k.memfile.allocated,
+    memUsed: () => sandboxMemoryUsed(k.memfile),
     runnable: () => k.sampleLoad().runnable,
     loadavg: () => k.sampleLoad().avg,
     taskCount: () => k.tasks.size,
