@@ -160,6 +160,9 @@ int main(void) {
   ts[0].tv_nsec = 0;
   ts[1].tv_nsec = UTIME_OMIT;
   utimensat(AT_FDCWD, in("a"), ts, 0);
+  setxattr(in("a"), "user.k", "v", 1, 0);
+  removexattr(in("a"), "user.k");
+  removexattr(in("a"), "user.k");
   drain("attrib", fd);
 
   /* links, symlinks, renames with cookies */
