@@ -312,3 +312,23 @@ test('extended attributes: setting one on an image file copies it up; the overla
     removeImage(img);
   }
 });
+
+test('a file unlinked from the overlay while open reports no links (image and copied-up files)', () => {
+  const img = makeImage();
+  try {
+    const { newTask } = makeSandbox(img.root);
+    const t = newTask();
+    for (const path of ['/data/a.txt', '/data/b.txt']) {
+      if (path === '/data/b.txt') assert.equal(writeFile(t, path, 'copied up'), 9);
+      const fd = t.sys('open', path, O.O_RDONLY);
+      assert.ok(fd >= 0);
+      assert.equal(t.sys('unlink', path), 0);
+      const b = t.bytes(144);
+      assert.equal(t.sys('fstat', fd, b), 0);
+      assert.equal(t.read(b, 144).readUInt32LE(16), 0, `${path}: st_nlink`);
+      t.sys('close', fd);
+    }
+  } finally {
+    removeImage(img);
+  }
+});

@@ -84,6 +84,8 @@ function copyTimes(u: TmpInode, s: Stat): void {
 
 export class OverlayInode extends Inode {
   readonly ino: number;
+  /** Removed from the merged view with no name left (see markRemoved). */
+  private gone = false;
 
   constructor(
     readonly fs: OverlayFs,
@@ -121,6 +123,7 @@ export class OverlayInode extends Inode {
     this.cur.stat(s);
     s.dev = this.fs.dev;
     s.ino = this.ino;
+    if (this.gone) s.nlink = 0;
     // A merged directory's link count is unknown without counting both layers; like
     // overlayfs, say 1 (which tells find(1) not to use the leaf optimisation).
     if (this.upper !== null && this.lowerDir !== null) s.nlink = 1;
@@ -312,7 +315,17 @@ export class OverlayInode extends Inode {
     if (r < 0) return r;
     const pu = this.upper as TmpDir;
     if (child.upper !== null && pu.entries.get(name) === child.upper) pu.removeEntry(name);
-    return needWhiteout ? this.whiteout(t, name) : 0;
+    const w = needWhiteout ? this.whiteout(t, name) : 0;
+    if (w === 0) child.markRemoved();
+    return w;
+  }
+
+  /**
+   * This object lost a name in the merged view. With no name left in the upper layer it
+   * is gone: stat reports no links (an image file's lower copy still has its own).
+   */
+  markRemoved(): void {
+    this.gone = this.upper === null || this.upper.nlink === 0;
   }
 
   override unlink(t: VfsTask, name: string, child: Inode): number {
@@ -358,6 +371,7 @@ export class OverlayInode extends Inode {
       // Clear what is at the destination in the upper layer (a replaced file or
       // directory, with any whiteouts inside it, or a whiteout).
       if (npu.entries.has(newName)) npu.removeEntry(newName);
+      if (replaced !== null) replaced.markRemoved();
       r = pu.rename(t, oldName, child.upper as TmpInode, npu, newName, null, 0);
       if (r < 0) return r;
       if (oldNeedsWhiteout) {
