@@ -12,7 +12,7 @@ import { Credentials } from '../auth/creds';
 import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
 import type { WaitQueue } from '../waiter/waiter';
-import { O_CREAT, O_WRONLY, S_IFCHR, S_IFDIR, isDir } from '../vfs/abi';
+import { O_CREAT, O_WRONLY, S_IFCHR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
 import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
@@ -32,9 +32,10 @@ import { MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } fro
 import { hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
-import { kernelProcSource } from './proc/kernel_source';
+import { kernelProcSource, kernelSystemSource } from './proc/kernel_source';
 import { ProcFs } from './proc/proc';
-import type { ProcSource } from './proc/source';
+import type { ProcSource, SystemSource } from './proc/source';
+import { SysFs, newSysfs } from './sys/sysfs';
 import { TmpDir, TmpFs } from './tmpfs/tmpfs';
 
 export interface RootFsOptions {
@@ -79,6 +80,7 @@ export const DEFAULT_MOUNTS: readonly MountSpec[] = [
     options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
   { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
   { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
 ];
 
@@ -131,6 +133,7 @@ export class RootFs {
   private readonly random: RandomFn;
   private readonly ramBytes: number;
   private procSource: ProcSource | null = null;
+  private procSystem: SystemSource | null = null;
 
   /** Builds the tree; a bad mount request throws MountSpecError before anything is mounted. */
   constructor(o: RootFsOptions) {
@@ -211,6 +214,7 @@ export class RootFs {
       case 'proc': {
         const p = new ProcFs(this.clock);
         if (this.procSource !== null) p.source = this.procSource;
+        p.system = this.procSystem;
         this.procs.push(p);
         return p;
       }
@@ -221,6 +225,8 @@ export class RootFs {
         this.devpts = d;
         return d;
       }
+      case 'sysfs':
+        return newSysfs({ clock: this.clock }) as SysFs;
       case 'mqueue':
         // POSIX message queues are not offered (mq_open is ENOSYS); the directory exists.
         return new TmpFs({ clock: this.clock, rootMode: 0o1777, name: 'mqueue', magic: 0x19800202 });
@@ -310,6 +316,8 @@ export class RootFs {
   /** Lets /proc read the kernel's processes. */
   setKernel(k: Kernel): void {
     this.setProcSource(kernelProcSource(k));
+    this.procSystem = kernelSystemSource(k);
+    for (const p of this.procs) p.system = this.procSystem;
   }
 
   setProcSource(s: ProcSource): void {

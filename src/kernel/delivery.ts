@@ -5,6 +5,7 @@
 import * as E from '../abi/errno';
 import { EFLAGS, ORIG_RAX, R10, R11, R12, R13, R14, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RIP, RSI, RSP, getReg, getRegU, setReg }
   from '../platform/regs';
+import { EVENT_IN } from '../waiter/waiter';
 import type { Kernel } from './kernel';
 import {
   Action, CLD_CONTINUED, CLD_STOPPED, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP,
@@ -75,6 +76,7 @@ function prepare(k: Kernel, tg: ThreadGroup, info: SigInfo, force: boolean): boo
 export function sendToTask(k: Kernel, t: Task, info: SigInfo, force = false): void {
   if (!prepare(k, t.tg, info, force)) return;
   if (!t.signals.pending.add(info)) return;
+  t.tg.sighand.signalfdWaiters.notify(EVENT_IN);
   if (!t.signals.blocks(info.signo) || t.sigwaiting(info.signo)) k.signalWake(t);
 }
 
@@ -82,6 +84,7 @@ export function sendToTask(k: Kernel, t: Task, info: SigInfo, force = false): vo
 export function sendToGroup(k: Kernel, tg: ThreadGroup, info: SigInfo): void {
   if (!prepare(k, tg, info, false)) return;
   if (!tg.sharedPending.add(info)) return;
+  tg.sighand.signalfdWaiters.notify(EVENT_IN);
   // Prefer a thread that is blocked in a syscall or stopped in the sentry; else any.
   let target: Task | null = null;
   for (const t of tg.tasks) {

@@ -18,6 +18,7 @@ import {
 import { deliverSignals, forceable, hasDeliverable, sendToGroup, sendToTask } from './delivery';
 import { BlockKind, Task, TaskState } from './task';
 import type { ThreadGroup } from './threadgroup';
+import { LoadAvg } from './sysinfo';
 import { Clock } from './time';
 import { Futexes } from './futex';
 import type { IntervalTimer } from './timers';
@@ -171,6 +172,21 @@ export class Kernel {
   /** Highest pid handed out (Linux's pid_max default). */
   static readonly PID_MAX = 4194304;
 
+  /** Load averages of the sandbox's tasks (sysinfo, /proc/loadavg). */
+  readonly load = new LoadAvg();
+
+  /** Runnable tasks now, and the load averages advanced to now. */
+  sampleLoad(): { runnable: number; avg: number[] } {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.state === TaskState.Running || t.state === TaskState.Runnable) n++;
+    return { runnable: n, avg: this.load.sample(this.clock.monoNow(), n) };
+  }
+
+  /** The pid handed out last (/proc/loadavg). */
+  get lastPid(): number {
+    return this.nextTid - 1;
+  }
+
   /** The lowest free pid at or after the last one given, wrapping like Linux's allocator. */
   allocTid(): number {
     for (let n = 0; n < Kernel.PID_MAX; n++) {
@@ -264,6 +280,12 @@ export class Kernel {
     this.execute(t, nr);
   }
 
+  /**
+   * The task whose syscall handler runs now (Linux's `current`): poll-style readiness of
+   * files whose state depends on the caller (signalfd) reads it.
+   */
+  current: Task | null = null;
+
   /** Runs (or re-runs) the handler of t's current syscall and resumes t if it finished. */
   private execute(t: Task, nr: number): void {
     const regs = t.regs;
@@ -271,6 +293,7 @@ export class Kernel {
     const tracer = this.tracer;
     if (tracer !== null && !t.restarting) tracer.entry(t, nr);
     const h = nr >= 0 && nr < this.handlers.length ? this.handlers[nr] : null;
+    this.current = t;
     const sc = t.seccomp;
     if (sc !== null && !t.restarting) {
       const act = sc.check(nr, getReg(regs, RDI), getReg(regs, RSI), getReg(regs, RDX), getReg(regs, R10),

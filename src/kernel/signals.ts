@@ -2,6 +2,8 @@
 // queues (per thread and per group), the alternate stack. Delivery (frames, default
 // actions, restarts) is in delivery.ts; this file holds the data and the queueing rules.
 
+import { WaitQueue } from '../waiter/waiter';
+
 export const NSIG = 64;
 export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8,
   SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15, SIGSTKFLT = 16,
@@ -170,6 +172,11 @@ export class SignalState {
 /** Dispositions, shared by the threads of a group (CLONE_SIGHAND). */
 export class SigHandlers {
   readonly actions: SigAction[] = [];
+  /**
+   * Readers and pollers of signalfds of these threads (Linux's sighand->signalfd_wqh):
+   * notified whenever a signal becomes pending for one of them, blocked or not.
+   */
+  readonly signalfdWaiters = new WaitQueue();
   constructor() {
     for (let i = 0; i <= NSIG; i++) this.actions.push(new SigAction());
   }

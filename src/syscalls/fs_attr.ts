@@ -4,6 +4,7 @@ import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFMT, S_IFREG } from '../vfs/abi';
 import { chmodInode, chownInode, truncateInode, utimesInode } from '../vfs/ops';
+import { IN_MODIFY, notifyDentry } from '../vfs/fsnotify';
 import { UTIME_NOW, UTIME_OMIT } from '../vfs/stat';
 import { walkPath } from '../vfs/walk';
 import { NR } from './names';
@@ -25,7 +26,18 @@ function fchmodat(t: Task, dirfd: number, pathAddr: number, mode: number): numbe
   if (typeof path === 'number') return path;
   const r = resolve(t, int(dirfd), path, 0, true);
   if (r < 0) return r;
-  return chmodInode(t, W1.mnt, W1.d.inode, uint(mode));
+  return chmodInode(t, W1.mnt, W1.d.inode, uint(mode), W1.d);
+}
+
+/** fchmodat2: fchmodat with flags (AT_SYMLINK_NOFOLLOW: a symlink's mode is EOPNOTSUPP). */
+function fchmodat2(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  flags = int(flags);
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) return -E.EINVAL;
+  const path = readPathArg(t, pathAddr);
+  if (typeof path === 'number') return path;
+  const r = resolve(t, int(dirfd), path, flags, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  if (r < 0) return r;
+  return chmodInode(t, W1.mnt, W1.d.inode, uint(mode), W1.d);
 }
 
 function chmod(t: Task, path: number, mode: number): number {
@@ -35,7 +47,7 @@ function chmod(t: Task, path: number, mode: number): number {
 function fchmod(t: Task, fd: number, mode: number): number {
   const f = t.fdTable.get(int(fd));
   if (f === null || f.isPath) return -E.EBADF;
-  return chmodInode(t, f.mnt, f.inode, uint(mode));
+  return chmodInode(t, f.mnt, f.inode, uint(mode), f.dentry);
 }
 
 function fchownat(t: Task, dirfd: number, pathAddr: number, uid: number, gid: number, flags: number): number {
@@ -45,7 +57,7 @@ function fchownat(t: Task, dirfd: number, pathAddr: number, uid: number, gid: nu
   if (typeof path === 'number') return path;
   const r = resolve(t, int(dirfd), path, flags, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (r < 0) return r;
-  return chownInode(t, W1.mnt, W1.d.inode, id32(uid), id32(gid));
+  return chownInode(t, W1.mnt, W1.d.inode, id32(uid), id32(gid), W1.d);
 }
 
 function chown(t: Task, path: number, uid: number, gid: number): number {
@@ -59,7 +71,7 @@ function lchown(t: Task, path: number, uid: number, gid: number): number {
 function fchown(t: Task, fd: number, uid: number, gid: number): number {
   const f = t.fdTable.get(int(fd));
   if (f === null || f.isPath) return -E.EBADF;
-  return chownInode(t, f.mnt, f.inode, id32(uid), id32(gid));
+  return chownInode(t, f.mnt, f.inode, id32(uid), id32(gid), f.dentry);
 }
 
 function truncate(t: Task, pathAddr: number, len: number): number {
@@ -68,7 +80,7 @@ function truncate(t: Task, pathAddr: number, len: number): number {
   if (typeof path === 'number') return path;
   const r = resolve(t, AT_FDCWD, path, 0, true);
   if (r < 0) return r;
-  return truncateInode(t, W1.mnt, W1.d.inode, len);
+  return truncateInode(t, W1.mnt, W1.d.inode, len, W1.d);
 }
 
 function ftruncate(t: Task, fd: number, len: number): number {
@@ -77,7 +89,9 @@ function ftruncate(t: Task, fd: number, len: number): number {
   if (f === null || f.isPath) return -E.EBADF;
   if (!f.writable) return -E.EINVAL;
   if ((f.inode.mode & S_IFMT) !== S_IFREG) return -E.EINVAL;
-  return f.truncate(t, len);
+  const r = f.truncate(t, len);
+  if (r === 0) notifyDentry(f.dentry, IN_MODIFY);
+  return r;
 }
 
 const NSEC = 1e9;
@@ -96,14 +110,14 @@ function doUtimes(t: Task, dirfd: number, pathAddr: number, tv: number[] | null,
     const f = t.fdTable.get(dirfd);
     if (f === null || f.isPath) return -E.EBADF;
     if (tv !== null && (!nsecOk(tv[1]) || !nsecOk(tv[3]))) return -E.EINVAL;
-    return utimesInode(t, f.mnt, f.inode, tv);
+    return utimesInode(t, f.mnt, f.inode, tv, f.dentry);
   }
   const path = readPathArg(t, pathAddr);
   if (typeof path === 'number') return path;
   const r = resolve(t, dirfd, path, flags, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (r < 0) return r;
   if (tv !== null && (!nsecOk(tv[1]) || !nsecOk(tv[3]))) return -E.EINVAL;
-  return utimesInode(t, W1.mnt, W1.d.inode, tv);
+  return utimesInode(t, W1.mnt, W1.d.inode, tv, W1.d);
 }
 
 function utimensat(t: Task, dirfd: number, pathAddr: number, tsAddr: number, flags: number): number {
@@ -179,6 +193,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.chmod, chmod);
   table.def(NR.fchmod, fchmod);
   table.def(NR.fchmodat, fchmodat);
+  table.def(NR.fchmodat2, fchmodat2);
   table.def(NR.chown, chown);
   table.def(NR.fchown, fchown);
   table.def(NR.lchown, lchown);

@@ -1,6 +1,8 @@
 // getdents64, getcwd, chdir, fchdir, mkdir(at), unlink(at), rmdir, rename(at/at2),
 // symlink(at), link(at).
+import { IN_ACCESS, fsnotify, notifyDentry } from '../vfs/fsnotify';
 import * as E from '../abi/errno';
+import { CAP_MKNOD } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT,
@@ -20,6 +22,8 @@ function getdents64(t: Task, fd: number, dirp: number, count: number): number {
   const size = Math.min(uint(count), fsScratch.length);
   const before = f.offset;
   const n = f.getdents(t, fsScratch, size);
+  // Linux's iterate_dir reports IN_ACCESS for every call on a live directory.
+  if (fsnotify.marks !== 0 && !f.dentry.dead) notifyDentry(f.dentry, IN_ACCESS);
   if (n <= 0) return n;
   if (t.mm.copyOut(dirp, fsScratch, 0, n) < 0) {
     f.offset = before; // nothing was delivered
@@ -107,7 +111,7 @@ function renameat2(t: Task, olddfd: number, oldAddr: number, newdfd: number, new
   flags = uint(flags);
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) return -E.EINVAL;
   if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) !== 0 && (flags & RENAME_EXCHANGE) !== 0) return -E.EINVAL;
-  if ((flags & RENAME_WHITEOUT) !== 0) return -E.EINVAL; // not supported (see COMPATIBILITY)
+  if ((flags & RENAME_WHITEOUT) !== 0 && !t.creds.hasCap(CAP_MKNOD)) return -E.EPERM;
   const oldPath = readPathArg(t, oldAddr);
   if (typeof oldPath === 'number') return oldPath;
   const newPath = readPathArg(t, newAddr);
@@ -184,7 +188,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.rmdir, rmdir);
   table.def(NR.rename, rename);
   table.def(NR.renameat, renameat);
-  table.def(NR.renameat2, renameat2, 'partial', 'RENAME_WHITEOUT is refused with EINVAL');
+  table.def(NR.renameat2, renameat2, 'partial', 'RENAME_WHITEOUT works on tmpfs; the root overlay refuses it with EINVAL, as Linux\'s overlayfs does');
   table.def(NR.symlink, symlink);
   table.def(NR.symlinkat, symlinkat);
   table.def(NR.link, link);

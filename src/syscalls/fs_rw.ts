@@ -2,6 +2,7 @@
 // lseek. The checks and their order follow Linux's vfs_read/vfs_write: the fd (EBADF),
 // its access mode (EBADF), the buffer range (EFAULT), the position (EINVAL/ESPIPE),
 // then the file.
+import { IN_ACCESS, IN_MODIFY, fsnotify, notifyDentry } from '../vfs/fsnotify';
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { TASK_SIZE } from '../platform/layout';
@@ -38,12 +39,24 @@ function userCount(buf: number, count: number): number {
   return count > MAX_RW_COUNT ? MAX_RW_COUNT : count;
 }
 
+/** IN_ACCESS after a read that moved bytes (Linux's vfs_read). */
+function accessed(f: FileDescription, r: number): number {
+  if (r > 0 && fsnotify.marks !== 0) notifyDentry(f.dentry, IN_ACCESS);
+  return r;
+}
+
+/** IN_MODIFY after a write that moved bytes. */
+function modified(f: FileDescription, r: number): number {
+  if (r > 0 && fsnotify.marks !== 0) notifyDentry(f.dentry, IN_MODIFY);
+  return r;
+}
+
 function read(t: Task, fd: number, buf: number, count: number): number {
   const f = readable(t, int(fd));
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  return readToUser(t, f, buf, n, -1);
+  return accessed(f, readToUser(t, f, buf, n, -1));
 }
 
 function write(t: Task, fd: number, buf: number, count: number): number {
@@ -51,7 +64,7 @@ function write(t: Task, fd: number, buf: number, count: number): number {
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  return writeFromUser(t, f, buf, n, -1);
+  return modified(f, writeFromUser(t, f, buf, n, -1));
 }
 
 /** ksys_pread64/pwrite64 order: negative position, bad fd, not seekable, access mode. */
@@ -69,7 +82,7 @@ function pread64(t: Task, fd: number, buf: number, count: number, pos: number): 
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  return readToUser(t, f, buf, n, pos);
+  return accessed(f, readToUser(t, f, buf, n, pos));
 }
 
 function pwrite64(t: Task, fd: number, buf: number, count: number, pos: number): number {
@@ -77,7 +90,7 @@ function pwrite64(t: Task, fd: number, buf: number, count: number, pos: number):
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  return writeFromUser(t, f, buf, n, pos);
+  return modified(f, writeFromUser(t, f, buf, n, pos));
 }
 
 function doReadv(t: Task, fd: number, iovAddr: number, cnt: number, pos: number, isPositional: boolean): number {
@@ -85,7 +98,7 @@ function doReadv(t: Task, fd: number, iovAddr: number, cnt: number, pos: number,
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
-  return readvToUser(t, f, int(cnt), total, isPositional ? pos : -1);
+  return accessed(f, readvToUser(t, f, int(cnt), total, isPositional ? pos : -1));
 }
 
 function doWritev(t: Task, fd: number, iovAddr: number, cnt: number, pos: number, isPositional: boolean): number {
@@ -93,7 +106,7 @@ function doWritev(t: Task, fd: number, iovAddr: number, cnt: number, pos: number
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
-  return writevFromUser(t, f, int(cnt), total, isPositional ? pos : -1);
+  return modified(f, writevFromUser(t, f, int(cnt), total, isPositional ? pos : -1));
 }
 
 function readv(t: Task, fd: number, iov: number, cnt: number): number {
@@ -184,6 +197,11 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
     if (t.mm.copyOut(offAddr, fsScratch, 0, 8) < 0) return -E.EFAULT;
   } else {
     inF.offset = pos + done;
+  }
+  if (done > 0 && fsnotify.marks !== 0) {
+    // Linux's do_splice_direct reports both ends.
+    notifyDentry(inF.dentry, IN_ACCESS);
+    notifyDentry(outF.dentry, IN_MODIFY);
   }
   return done;
 }

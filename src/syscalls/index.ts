@@ -14,6 +14,8 @@ import * as pollf from './poll';
 import * as epoll from './epoll';
 import * as eventfd from './eventfd';
 import * as timerfd from './timerfd';
+import * as signalfd from './signalfd';
+import * as inotify from './inotify';
 import * as process from './process';
 import * as signal from './signal';
 import * as socket from './socket';
@@ -25,6 +27,6 @@ export { SyscallTable } from './table';
 
 export function buildTable(): SyscallTable {
   const t = new SyscallTable();
-  for (const family of [fsAll, mountf, pollf, epoll, eventfd, timerfd, socket, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
+  for (const family of [fsAll, mountf, pollf, epoll, eventfd, timerfd, signalfd, inotify, socket, mm, pidfd, process, clone, wait, creds, session, signal, time, timers, sched, futex, sys]) family.register(t);
   return t;
 }

@@ -1,15 +1,13 @@
 // System information: uname, sysinfo, getrandom, CPU affinity. Values describe the
 // sandbox (its hostname, its memory, its CPUs), not the host.
-import * as os from 'os';
 import * as E from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { scratch } from './util';
 
-/** The kernel identity tsvisor reports. A 6.x release keeps version checks in libcs happy. */
-export const UTS_RELEASE = '6.1.0-tsvisor';
-export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC tsvisor';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory, sandboxMemoryUsed } from '../kernel/sysinfo';
+export { UTS_RELEASE, UTS_VERSION, sandboxCpus };
 
 function uname(t: Task, buf: number): number {
   const k = t.kernel;
@@ -19,18 +17,14 @@ function uname(t: Task, buf: number): number {
   return t.mm.copyOut(buf, scratch, 0, 390);
 }
 
-/** CPUs the sandbox may use. */
-export function sandboxCpus(): number {
-  return Math.max(1, os.cpus().length);
-}
 
 function sysinfo(t: Task, info: number): number {
   const k = t.kernel;
   scratch.fill(0, 0, 112);
   const uptime = Math.floor((k.clock.monoNow() - k.clock.bootMono) / 1e9);
-  const load = os.loadavg();
-  const total = os.totalmem();
-  const free = Math.max(0, total - k.memfile.allocated);
+  const load = k.sampleLoad().avg;
+  const total = sandboxMemory();
+  const free = Math.max(0, total - sandboxMemoryUsed(k.memfile));
   const put = (off: number, v: number) => {
     scratch.writeUInt32LE(v % 4294967296 >>> 0, off);
     scratch.writeUInt32LE(Math.floor(v / 4294967296) >>> 0, off + 4);
@@ -97,7 +91,7 @@ function getcpu(t: Task, cpu: number, node: number): number {
 
 export function register(tbl: SyscallTable): void {
   tbl.def(NR.uname, uname);
-  tbl.def(NR.sysinfo, sysinfo, 'partial', 'free memory is the host total minus what the sandbox uses; swap and buffers read as 0');
+  tbl.def(NR.sysinfo, sysinfo, 'partial', 'memory is the host total (no limit yet) minus what the sandbox uses; the load averages are the sandbox\'s own; swap and buffers read as 0');
   tbl.def(NR.getrandom, getrandom);
   tbl.def(NR.sched_getaffinity, schedGetaffinity);
   tbl.def(NR.sched_setaffinity, schedSetaffinity, 'partial', 'accepted but app threads are placed by the sentry');

@@ -19,6 +19,10 @@ export class Dentry {
   mountCount = 0;
   /** Unlinked (the inode may live on through open files). */
   dead = false;
+  /** Open file descriptions on this dentry (their last close ends an unlinked inode). */
+  openCount = 0;
+  /** Its inode lost its last name while open: watchers hear IN_DELETE_SELF at the last close. */
+  deleteSelfPending = false;
 
   constructor(
     public name: string,

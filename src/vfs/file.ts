@@ -15,6 +15,7 @@ import {
   SEEK_HOLE, SEEK_SET, SETFL_MASK,
 } from './abi';
 import type { Dentry } from './dentry';
+import { fsnotify, lastClose, notifyClose } from './fsnotify';
 import type { DirEntry, Inode } from './inode';
 import type { Mount } from './mount';
 import { Stat } from './stat';
@@ -34,6 +35,7 @@ export abstract class FileDescription {
     flags: number,
   ) {
     this.flags = flags;
+    dentry.openCount++;
   }
 
   get inode(): Inode {
@@ -69,7 +71,12 @@ export abstract class FileDescription {
 
   /** Drops one reference; the last one releases the file's resources. */
   decRef(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs === 0) {
+      const d = this.dentry;
+      if (fsnotify.marks !== 0 && !this.isPath) notifyClose(d, this.writable);
+      this.release();
+      if (--d.openCount === 0 && d.deleteSelfPending) lastClose(d);
+    }
   }
 
   get refCount(): number {

@@ -198,6 +198,21 @@ export abstract class Inode {
   setattr(_t: VfsTask, _a: SetAttr): number {
     return this.fs.readOnly ? -E.EROFS : -E.EPERM;
   }
+  // ---- extended attributes ----------------------------------------------------------
+  // The VFS (vfs/xattr.ts) has checked the name, its namespace and the caller's rights.
+  /** The value of name; -ENODATA when absent; -EOPNOTSUPP when the fs keeps none. */
+  getxattr(_t: VfsTask, _name: string): Uint8Array | number {
+    return -E.EOPNOTSUPP;
+  }
+  /** Sets (value) or removes (null) name; flags XATTR_CREATE (EEXIST) / XATTR_REPLACE (ENODATA). */
+  setxattr(_t: VfsTask, _name: string, _value: Uint8Array | null, _flags: number): number {
+    return this.fs.readOnly ? -E.EROFS : -E.EOPNOTSUPP;
+  }
+  /** Every stored name (the VFS filters what the caller may see). */
+  listxattr(_t: VfsTask): string[] {
+    return [];
+  }
+
   /**
    * Opens the inode reached at (mnt, d). flags are the open flags (access mode, status
    * flags; O_CREAT/O_EXCL/O_TRUNC have been handled by the VFS). Device nodes are opened

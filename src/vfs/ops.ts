@@ -18,6 +18,10 @@ import { Dentry } from './dentry';
 import { FileDescription, PathFile } from './file';
 import type { CreateArgs, Inode } from './inode';
 import { MNT_NODEV, MNT_NOEXEC, Mount, VPath } from './mount';
+import {
+  IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_OPEN,
+  fsnotify, isGone, nameGone, notifyDentry, notifyInode, notifyName, renameCookie,
+} from './fsnotify';
 import { isOwner, mayFollowLink, permission, stickyAllows } from './perm';
 import { fsPolicy } from './policy';
 import { SetAttr, Stat, UTIME_NOW, UTIME_OMIT } from './stat';
@@ -45,13 +49,21 @@ function accMode(flags: number): number {
   }
 }
 
-/** Ownership of a new node in dir: fsuid, and the directory's group if it is set-gid. */
+/**
+ * Ownership of a new node in dir: fsuid, and the directory's group if it is set-gid.
+ * A set-gid directory passes S_ISGID on to subdirectories; a new group-executable
+ * set-gid file in it keeps S_ISGID only if the creator is in that group or has
+ * CAP_FSETID (Linux's mode_strip_sgid).
+ */
 function createArgs(w: Walk, dir: Inode, mode: number, rdev = 0): CreateArgs {
   const c = w.creds;
   let gid = c.fsgid;
   if ((dir.mode & S_ISGID) !== 0) {
     gid = dir.gid;
     if ((mode & S_IFMT) === S_IFDIR) mode |= S_ISGID;
+    else if ((mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) && !c.inGroup(dir.gid) && !c.hasCap(CAP_FSETID)) {
+      mode &= ~S_ISGID;
+    }
   }
   return { mode, uid: c.fsuid, gid, rdev };
 }
@@ -117,6 +129,7 @@ export function openAt(w: Walk, path: string, flags: number, mode: number, umask
       if (typeof ino === 'number') return ino;
       parent.forget(w.name);
       w.d = addDentry(parent, w.name, ino);
+      notifyName(parent.inode, IN_CREATE, w.name, ino);
       return doOpen(w, flags, acc, false, true);
     }
     w.d = c;
@@ -215,12 +228,14 @@ export function openDentry(t: VfsTask, mnt: Mount, d: Dentry, flags: number): Fi
     f = inode.open(t, mnt, d, flags);
   }
   if (typeof f === 'number') return f;
+  if (fsnotify.marks !== 0 && (flags & O_PATH) === 0) notifyDentry(d, IN_OPEN);
   if ((flags & O_TRUNC) !== 0 && type === S_IFREG) {
     const r = inode.setattr(t, attr.reset().withSize(0));
     if (r < 0) {
       f.decRef();
       return r;
     }
+    notifyDentry(d, IN_MODIFY);
   }
   f.flags &= ~OPEN_ONLY;
   return f;
@@ -253,6 +268,7 @@ export function mkdirAt(w: Walk, path: string, mode: number, umask: number): num
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
   addDentry(parent, w.name, ino);
+  notifyName(parent.inode, IN_CREATE, w.name, ino);
   return 0;
 }
 
@@ -265,6 +281,7 @@ export function mknodAt(w: Walk, path: string, mode: number, rdev: number, umask
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
   addDentry(parent, w.name, ino);
+  notifyName(parent.inode, IN_CREATE, w.name, ino);
   return 0;
 }
 
@@ -276,6 +293,7 @@ export function symlinkAt(w: Walk, target: string, path: string): number {
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
   addDentry(parent, w.name, ino);
+  notifyName(parent.inode, IN_CREATE, w.name, ino);
   return 0;
 }
 
@@ -308,6 +326,10 @@ export function linkAt(wOld: Walk, oldPath: string, follow: boolean, wNew: Walk,
   if (r < 0) return r;
   parent.forget(wNew.name);
   addDentry(parent, wNew.name, inode);
+  if (fsnotify.marks !== 0) {
+    notifyInode(inode, IN_ATTRIB);
+    notifyName(parent.inode, IN_CREATE, wNew.name, inode);
+  }
   return 0;
 }
 
@@ -355,6 +377,7 @@ export function unlinkAt(w: Walk, path: string): number {
   r = parent.inode.unlink(w.t, w.name, c.inode);
   if (r < 0) return r;
   parent.removeChild(c);
+  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c, true);
   return 0;
 }
 
@@ -377,7 +400,19 @@ export function rmdirAt(w: Walk, path: string): number {
   if (r < 0) return r;
   parent.removeChild(c);
   c.clearCache();
+  if (fsnotify.marks !== 0) notifyRemoved(parent.inode, w.name, c, false);
   return 0;
+}
+
+/**
+ * Linux's order for a removed name: IN_ATTRIB on the file (unlink: its link count fell),
+ * IN_DELETE_SELF and the end of the victim's watches (IN_IGNORED) if no name is left,
+ * then IN_DELETE in the directory.
+ */
+function notifyRemoved(dir: Inode, name: string, victim: Dentry, linkCount: boolean): void {
+  if (linkCount) notifyInode(victim.inode, IN_ATTRIB);
+  if (isGone(victim.inode)) nameGone(victim);
+  notifyName(dir, IN_DELETE, name, victim.inode);
 }
 
 function isAncestor(a: Dentry, b: Dentry | null): boolean {
@@ -446,6 +481,21 @@ export function renameAt(wOld: Walk, oldPath: string, wNew: Walk, newPath: strin
   if (r < 0) return r;
   // Keep the dentry cache in step with the file system.
   const oldName = wOld.name, newName = wNew.name;
+  if (fsnotify.marks !== 0) {
+    let cookie = renameCookie();
+    notifyName(oldDir.inode, IN_MOVED_FROM, oldName, src.inode, cookie);
+    notifyName(newDir.inode, IN_MOVED_TO, newName, src.inode, cookie);
+    if (!exchange && target !== null) notifyInode(target.inode, IN_ATTRIB);
+    notifyInode(src.inode, IN_MOVE_SELF);
+    if (exchange && target !== null) {
+      cookie = renameCookie();
+      notifyName(newDir.inode, IN_MOVED_FROM, newName, target.inode, cookie);
+      notifyName(oldDir.inode, IN_MOVED_TO, oldName, target.inode, cookie);
+      notifyInode(target.inode, IN_MOVE_SELF);
+    } else if (target !== null && isGone(target.inode)) {
+      nameGone(target);
+    }
+  }
   if (exchange && target !== null) {
     oldDir.forget(oldName);
     newDir.forget(newName);
@@ -554,20 +604,25 @@ export function fdPath(fdTable: FdTable, root: VPath, fd: number): string | numb
 // ---- attributes ------------------------------------------------------------------------
 
 /** chmod/fchmod/fchmodat on a resolved file. */
-export function chmodInode(t: VfsTask, mnt: Mount, inode: Inode, mode: number): number {
+export function chmodInode(t: VfsTask, mnt: Mount, inode: Inode, mode: number, d?: Dentry): number {
   if (mnt.readOnly) return -E.EROFS;
+  // A symlink's mode cannot change (fchmodat2 with AT_SYMLINK_NOFOLLOW).
+  if (typeOf(inode) === S_IFLNK) return -E.EOPNOTSUPP;
   const c = t.creds;
   if (!isOwner(c, inode)) return -E.EPERM;
   mode &= 0o7777;
-  // Without CAP_FSETID, setting set-gid on a file of a group the caller is not in drops it.
-  if ((mode & S_ISGID) !== 0 && !isDirI(inode) && !c.inGroup(inode.gid) && !c.hasCap(CAP_FSETID)) mode &= ~S_ISGID;
+  // Without CAP_FSETID, setting set-gid on a file or directory of a group the caller is
+  // not in drops it (Linux's setattr_copy).
+  if ((mode & S_ISGID) !== 0 && !c.inGroup(inode.gid) && !c.hasCap(CAP_FSETID)) mode &= ~S_ISGID;
   const a = attr.reset();
   a.mode = (inode.mode & S_IFMT) | mode;
-  return inode.setattr(t, a);
+  const r = inode.setattr(t, a);
+  if (r === 0 && d !== undefined) notifyDentry(d, IN_ATTRIB);
+  return r;
 }
 
 /** chown family (Linux's chown_ok/chgrp_ok); uid/gid -1 leave the id alone. */
-export function chownInode(t: VfsTask, mnt: Mount, inode: Inode, uid: number, gid: number): number {
+export function chownInode(t: VfsTask, mnt: Mount, inode: Inode, uid: number, gid: number, d?: Dentry): number {
   if (mnt.readOnly) return -E.EROFS;
   const c = t.creds;
   const owner = c.fsuid === inode.uid;
@@ -580,31 +635,37 @@ export function chownInode(t: VfsTask, mnt: Mount, inode: Inode, uid: number, gi
     if (!((owner && (gid === inode.gid || c.inGroup(gid))) || c.hasCap(CAP_CHOWN))) return -E.EPERM;
     a.gid = gid;
   }
-  if (!isDirI(inode) && (uid !== -1 || gid !== -1)) {
-    // A change of owner drops set-uid, and set-gid when it means something (group exec).
+  if (!isDirI(inode)) {
+    // Any chown of a non-directory (even to -1, -1) drops set-uid, and set-gid when it
+    // means something (group exec) or the caller could not have set it (Linux's
+    // chown_common with setattr_should_drop_sgid).
     let m = inode.mode & ~S_ISUID;
-    if ((m & 0o010) !== 0) m &= ~S_ISGID;
+    if ((m & 0o010) !== 0 || !(c.inGroup(inode.gid) || c.hasCap(CAP_FSETID))) m &= ~S_ISGID;
     if (m !== inode.mode) a.mode = m;
   }
-  return inode.setattr(t, a);
+  const r = inode.setattr(t, a);
+  if (r === 0 && d !== undefined && (a.uid >= 0 || a.gid >= 0 || a.mode >= 0)) notifyDentry(d, IN_ATTRIB);
+  return r;
 }
 
 /** truncate(2) on a resolved file (ftruncate checks its fd itself). */
-export function truncateInode(t: VfsTask, mnt: Mount, inode: Inode, size: number): number {
+export function truncateInode(t: VfsTask, mnt: Mount, inode: Inode, size: number, d?: Dentry): number {
   const type = typeOf(inode);
   if (type === S_IFDIR) return -E.EISDIR;
   if (type !== S_IFREG) return -E.EINVAL;
   if (mnt.readOnly) return -E.EROFS;
   const p = permission(t.creds, inode, MAY_WRITE);
   if (p < 0) return p;
-  return inode.setattr(t, attr.reset().withSize(size));
+  const r = inode.setattr(t, attr.reset().withSize(size));
+  if (r === 0 && d !== undefined) notifyDentry(d, IN_MODIFY);
+  return r;
 }
 
 /**
  * utimensat on a resolved file. times: null for "now"; else [atimeSec, atimeNsec,
  * mtimeSec, mtimeNsec] with UTIME_NOW / UTIME_OMIT allowed in the nsec fields.
  */
-export function utimesInode(t: VfsTask, mnt: Mount, inode: Inode, times: number[] | null): number {
+export function utimesInode(t: VfsTask, mnt: Mount, inode: Inode, times: number[] | null, d?: Dentry): number {
   if (mnt.readOnly) return -E.EROFS;
   const c = t.creds;
   const a = attr.reset();
@@ -624,7 +685,12 @@ export function utimesInode(t: VfsTask, mnt: Mount, inode: Inode, times: number[
     a.mtimeNsec = times[3];
   }
   if (a.atimeNsec === UTIME_OMIT && a.mtimeNsec === UTIME_OMIT) return 0;
-  return inode.setattr(t, a);
+  const r = inode.setattr(t, a);
+  // Linux's fsnotify_change: both times -> IN_ATTRIB, only atime -> IN_ACCESS, only mtime -> IN_MODIFY.
+  if (r === 0 && d !== undefined && fsnotify.marks !== 0) {
+    notifyDentry(d, a.atimeNsec === UTIME_OMIT ? IN_MODIFY : a.mtimeNsec === UTIME_OMIT ? IN_ACCESS : IN_ATTRIB);
+  }
+  return r;
 }
 
 // ---- access ------------------------------------------------------------------------------

@@ -270,3 +270,65 @@ test('tmpfs files are sparse: a write far out costs one chunk, holes read as zer
     removeImage(img);
   }
 });
+
+test('extended attributes: setting one on an image file copies it up; the overlay\'s own are hidden', () => {
+  const img = makeImage();
+  const before = treeDigest(img.root);
+  try {
+    const { newTask } = makeSandbox(img.root);
+    const t = newTask();
+    const v = t.bytes(64);
+    const names = () => {
+      const b = t.bytes(256);
+      const n = t.sys('listxattr', '/data/a.txt', b, 256);
+      return n < 0 ? ename(n) : t.read(b, n).toString('latin1').split('\0').filter((x) => x !== '');
+    };
+    assert.deepEqual(names(), []);
+    assert.equal(ename(t.sys('getxattr', '/data/a.txt', 'user.k', v, 64)), 'ENODATA');
+    assert.equal(ename(t.sys('removexattr', '/data/a.txt', 'user.k')), 'ENODATA');
+    const ino = statOf(t, '/data/a.txt').ino;
+    t.write(v, Buffer.from('val'));
+    assert.equal(t.sys('setxattr', '/data/a.txt', 'user.k', v, 3, 0), 0);
+    assert.equal(t.sys('setxattr', '/data/a.txt', 'trusted.t', v, 3, 0), 0);
+    assert.deepEqual(names(), ['user.k', 'trusted.t']);
+    assert.equal(t.sys('getxattr', '/data/a.txt', 'user.k', v, 64), 3);
+    assert.equal(t.read(v, 3).toString(), 'val');
+    assert.equal(statOf(t, '/data/a.txt').ino, ino, 'copy-up keeps st_ino');
+    assert.equal(readFile(t, '/data/a.txt'), 'alpha\n', 'copy-up keeps the data');
+    // The overlay's own attributes (trusted.overlay.*) are neither visible nor settable.
+    assert.equal(t.sys('rmdir', '/data/sub/c.txt'), -20 /* ENOTDIR */);
+    assert.equal(t.sys('unlink', '/data/sub/c.txt'), 0);
+    assert.equal(t.sys('rmdir', '/data/sub'), 0);
+    assert.equal(t.sys('mkdir', '/data/sub', 0o755), 0);
+    const b = t.bytes(256);
+    assert.equal(t.sys('listxattr', '/data/sub', b, 256), 0);
+    assert.equal(ename(t.sys('getxattr', '/data/sub', 'trusted.overlay.opaque', v, 64)), 'EOPNOTSUPP');
+    assert.equal(ename(t.sys('setxattr', '/data', 'trusted.overlay.opaque', v, 1, 0)), 'EOPNOTSUPP');
+    // user.* on a symlink is refused; a file system without attributes (procfs) says so.
+    assert.equal(ename(t.sys('lsetxattr', '/data/link-a', 'user.k', v, 1, 0)), 'EPERM');
+    assert.equal(ename(t.sys('setxattr', '/proc/cpuinfo', 'user.k', v, 1, 0)), 'EOPNOTSUPP');
+  } finally {
+    assert.equal(treeDigest(img.root), before, 'the image is unchanged');
+    removeImage(img);
+  }
+});
+
+test('a file unlinked from the overlay while open reports no links (image and copied-up files)', () => {
+  const img = makeImage();
+  try {
+    const { newTask } = makeSandbox(img.root);
+    const t = newTask();
+    for (const path of ['/data/a.txt', '/data/b.txt']) {
+      if (path === '/data/b.txt') assert.equal(writeFile(t, path, 'copied up'), 9);
+      const fd = t.sys('open', path, O.O_RDONLY);
+      assert.ok(fd >= 0);
+      assert.equal(t.sys('unlink', path), 0);
+      const b = t.bytes(144);
+      assert.equal(t.sys('fstat', fd, b), 0);
+      assert.equal(t.read(b, 144).readUInt32LE(16), 0, `${path}: st_nlink`);
+      t.sys('close', fd);
+    }
+  } finally {
+    removeImage(img);
+  }
+});

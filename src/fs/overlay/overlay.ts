@@ -16,7 +16,7 @@
 //    2^47 + the upper inode number for files that only ever existed in the upper layer.
 import * as E from '../../abi/errno';
 import {
-  O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype,
+  O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, isByteSource } from '../../vfs/file';
@@ -28,6 +28,7 @@ import { TmpDir, TmpFile, TmpFs, TmpInode, isWhiteout } from '../tmpfs/tmpfs';
 
 export const OVERLAYFS_MAGIC = 0x794c7630;
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const UPPER_INO_BASE = 2 ** 47;
 const YES = new Uint8Array([0x79]);
 const st = new Stat();
@@ -83,6 +84,8 @@ function copyTimes(u: TmpInode, s: Stat): void {
 
 export class OverlayInode extends Inode {
   readonly ino: number;
+  /** Removed from the merged view with no name left (see markRemoved). */
+  private gone = false;
 
   constructor(
     readonly fs: OverlayFs,
@@ -120,6 +123,7 @@ export class OverlayInode extends Inode {
     this.cur.stat(s);
     s.dev = this.fs.dev;
     s.ino = this.ino;
+    if (this.gone) s.nlink = 0;
     // A merged directory's link count is unknown without counting both layers; like
     // overlayfs, say 1 (which tells find(1) not to use the leaf optimisation).
     if (this.upper !== null && this.lowerDir !== null) s.nlink = 1;
@@ -311,7 +315,17 @@ export class OverlayInode extends Inode {
     if (r < 0) return r;
     const pu = this.upper as TmpDir;
     if (child.upper !== null && pu.entries.get(name) === child.upper) pu.removeEntry(name);
-    return needWhiteout ? this.whiteout(t, name) : 0;
+    const w = needWhiteout ? this.whiteout(t, name) : 0;
+    if (w === 0) child.markRemoved();
+    return w;
+  }
+
+  /**
+   * This object lost a name in the merged view. With no name left in the upper layer it
+   * is gone: stat reports no links (an image file's lower copy still has its own).
+   */
+  markRemoved(): void {
+    this.gone = this.upper === null || this.upper.nlink === 0;
   }
 
   override unlink(t: VfsTask, name: string, child: Inode): number {
@@ -329,6 +343,7 @@ export class OverlayInode extends Inode {
     flags: number): number {
     if (!(child instanceof OverlayInode) || !(newDir instanceof OverlayInode)) return -E.EXDEV;
     if (replaced !== null && !(replaced instanceof OverlayInode)) return -E.EXDEV;
+    if ((flags & RENAME_WHITEOUT) !== 0) return -E.EINVAL; // as Linux's overlayfs
     // Directories that exist in the lower layer cannot move (overlayfs without redirect_dir).
     if (isDirMode(child.mode) && child.lower !== null) return -E.EXDEV;
     const exchange = (flags & RENAME_EXCHANGE) !== 0;
@@ -356,6 +371,7 @@ export class OverlayInode extends Inode {
       // Clear what is at the destination in the upper layer (a replaced file or
       // directory, with any whiteouts inside it, or a whiteout).
       if (npu.entries.has(newName)) npu.removeEntry(newName);
+      if (replaced !== null) replaced.markRemoved();
       r = pu.rename(t, oldName, child.upper as TmpInode, npu, newName, null, 0);
       if (r < 0) return r;
       if (oldNeedsWhiteout) {
@@ -378,6 +394,28 @@ export class OverlayInode extends Inode {
 
   override readlink(t: VfsTask): string | number {
     return this.cur.readlink(t);
+  }
+
+  // Extended attributes live on upper inodes; the overlay's own (trusted.overlay.*) are
+  // hidden. The host image's attributes are not read: a lower-only file has none.
+  override getxattr(t: VfsTask, name: string): Uint8Array | number {
+    if (name.startsWith(OVERLAY_XATTR_PREFIX)) return -E.EOPNOTSUPP;
+    return this.upper !== null ? this.upper.getxattr(t, name) : -E.ENODATA;
+  }
+
+  override setxattr(t: VfsTask, name: string, value: Uint8Array | null, flags: number): number {
+    if (name.startsWith(OVERLAY_XATTR_PREFIX)) return -E.EOPNOTSUPP;
+    if (this.upper === null) {
+      if ((flags & 2) !== 0 || value === null) return -E.ENODATA; // XATTR_REPLACE or remove: nothing there
+      const r = this.copyUp(t);
+      if (r < 0) return r;
+    }
+    return (this.upper as TmpInode).setxattr(t, name, value, flags);
+  }
+
+  override listxattr(t: VfsTask): string[] {
+    if (this.upper === null) return [];
+    return this.upper.listxattr(t).filter((n) => !n.startsWith(OVERLAY_XATTR_PREFIX));
   }
 
   override open(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {

@@ -1,7 +1,8 @@
 // The one place procfs touches the kernel: reads its task registry (never changes it).
 import type { Kernel } from '../../kernel/kernel';
 import { Task, TaskState } from '../../kernel/task';
-import type { ProcProcess, ProcSource } from './source';
+import type { ProcProcess, ProcSource, SystemSource } from './source';
+import { UTS_RELEASE, UTS_VERSION, sandboxCpus, sandboxMemory, sandboxMemoryUsed } from '../../kernel/sysinfo';
 import type { ThreadGroup } from '../../kernel/threadgroup';
 import { Credentials } from '../../auth/creds';
 
@@ -66,5 +67,29 @@ export function kernelProcSource(k: Kernel): ProcSource {
     tgids(): number[] {
       return [...k.threadGroups.keys()].sort((a, b) => a - b);
     },
+  };
+}
+
+/** The SystemSource of a kernel: its clock, hostname, tasks and memory file. */
+export function kernelSystemSource(k: Kernel): SystemSource {
+  const c = k.clock;
+  // The wall time at boot: now minus the time since boot.
+  c.read(0);
+  const bootSec = Math.floor(c.ts[0] + c.ts[1] / 1e9 - (c.monoNow() - c.bootMono) / 1e9);
+  return {
+    cpus: sandboxCpus,
+    hostname: () => k.hostname,
+    domainname: () => k.domainname,
+    release: UTS_RELEASE,
+    version: UTS_VERSION,
+    uptimeNs: () => c.monoNow() - c.bootMono,
+    bootTimeSec: () => bootSec,
+    memTotal: sandboxMemory,
+    memUsed: () => sandboxMemoryUsed(k.memfile),
+    runnable: () => k.sampleLoad().runnable,
+    loadavg: () => k.sampleLoad().avg,
+    taskCount: () => k.tasks.size,
+    lastPid: () => k.lastPid,
+    random: (b) => k.random(b, 0, b.length),
   };
 }

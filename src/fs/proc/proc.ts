@@ -16,11 +16,15 @@ import type { Mount } from '../../vfs/mount';
 import { displayPath } from '../../vfs/ops';
 import { DateTimeSource, Stat, TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
-import type { ProcProcess, ProcSource } from './source';
+import type { ProcProcess, ProcSource, SystemSource } from './source';
+import { InoAllocator, SynthDir } from '../synth/tree';
+import { buildProcSystem } from './system';
 import { mountInfoText, mountsText } from './mounts';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
 const PID_SHIFT = 256;
+/** Inode numbers of the system files: above every pid's range (PID_MAX * PID_SHIFT). */
+const SYSTEM_INO_BASE = 0x100000000;
 
 const noSource: ProcSource = { process: () => null, tgids: () => [], thread: () => null };
 
@@ -30,10 +34,15 @@ export class ProcFs extends FileSystem {
   private readonly rootInode: ProcRoot;
   /** Where processes are read from; settable because the kernel is made after the VFS. */
   source: ProcSource = noSource;
+  /** Where the system files (meminfo, sys/...) read from; set with the kernel. */
+  system: SystemSource | null = null;
+  /** The system files and sys/ (system.ts), as children of the root. */
+  readonly systemDir: SynthDir;
 
   constructor(readonly clock: TimeSource = new DateTimeSource()) {
     super();
     this.rootInode = new ProcRoot(this);
+    this.systemDir = buildProcSystem(this, clock, () => this.system, new InoAllocator(SYSTEM_INO_BASE));
   }
 
   root(): Inode {
@@ -90,7 +99,9 @@ class ProcRoot extends ProcNode {
     super(fs, 1);
   }
 
-  override lookup(_t: VfsTask, name: string): Inode | number {
+  override lookup(t: VfsTask, name: string): Inode | number {
+    const sys = this.fs.systemDir.lookup(t, name);
+    if (typeof sys !== 'number') return sys;
     if (name === 'self') return new ProcSelf(this.fs);
     if (name === 'thread-self') return new ProcThreadSelf(this.fs);
     if (name === 'mounts') return new ProcMountsLink(this.fs);
@@ -105,6 +116,7 @@ class ProcRoot extends ProcNode {
     const out: DirEntry[] = [{ name: 'self', ino: 2, type: DT_LNK }, { name: 'thread-self', ino: 3, type: DT_LNK },
       { name: 'mounts', ino: 4, type: DT_LNK }];
     for (const pid of this.fs.source.tgids()) out.push({ name: String(pid), ino: pid * PID_SHIFT, type: DT_DIR });
+    for (const e of this.fs.systemDir.readdir()) out.push(e);
     return out;
   }
 }
@@ -194,6 +206,7 @@ interface PidEntry {
 }
 
 const PID_ENTRIES: PidEntry[] = [
+  { name: 'cgroup', kind: 'file', mode: 0o444, gen: () => '0::/\n' },
   { name: 'cmdline', kind: 'file', mode: 0o444, gen: (p) => memRange(p, 'arg') },
   { name: 'comm', kind: 'file', mode: 0o644, gen: (p) => p.comm + '\n' },
   { name: 'cwd', kind: 'link', mode: 0o777 },

@@ -35,3 +35,29 @@ export interface ProcSource {
   /** The process as seen from one of its threads (its own comm and state), or null. */
   thread(tgid: number, tid: number): ProcProcess | null;
 }
+
+/** System-wide facts for /proc's system files and /sys: what describes the sandbox. */
+export interface SystemSource {
+  /** CPUs the sandbox may use. */
+  cpus(): number;
+  hostname(): string;
+  domainname(): string;
+  /** uname's release and version. */
+  readonly release: string;
+  readonly version: string;
+  /** Nanoseconds since the sandbox booted. */
+  uptimeNs(): number;
+  /** The wall-clock second the sandbox booted. */
+  bootTimeSec(): number;
+  /** Memory the sandbox may use, and what its processes hold (bytes). */
+  memTotal(): number;
+  memUsed(): number;
+  /** Runnable tasks, all tasks, and the pid handed out last. */
+  runnable(): number;
+  /** The 1, 5 and 15 minute load averages, advanced to now. */
+  loadavg(): number[];
+  taskCount(): number;
+  lastPid(): number;
+  /** Fills b with random bytes (the kernel's randomness service). */
+  random(b: Uint8Array): void;
+}

@@ -8,7 +8,7 @@ import * as E from '../../abi/errno';
 import { CAP_FSETID } from '../../auth/creds';
 import type { MapSource } from '../../mm/mm';
 import {
-  O_APPEND, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
+  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, SEEK_DATA, SEEK_HOLE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
@@ -20,6 +20,7 @@ import { DateTimeSource, SetAttr, Stat, TimeSource, UTIME_NOW, UTIME_OMIT } from
 import type { VfsTask } from '../../vfs/task';
 
 export const TMPFS_MAGIC = 0x01021994;
+const XATTR_CREATE = 1, XATTR_REPLACE = 2;
 const CLOCK_REALTIME = 0;
 /** Largest file size (JS numbers are exact to 2^53; Linux's tmpfs allows 2^63-1). */
 const MAX_FILE = Number.MAX_SAFE_INTEGER;
@@ -223,6 +224,23 @@ export abstract class TmpInode extends Inode {
     this.xattrs.set(name, value);
   }
 
+  override getxattr(_t: VfsTask, name: string): Uint8Array | number {
+    return this.getXattr(name) ?? -E.ENODATA;
+  }
+
+  override setxattr(_t: VfsTask, name: string, value: Uint8Array | null, flags: number): number {
+    const has = this.xattrs !== null && this.xattrs.has(name);
+    if ((flags & XATTR_CREATE) !== 0 && has) return -E.EEXIST;
+    if (((flags & XATTR_REPLACE) !== 0 || value === null) && !has) return -E.ENODATA;
+    this.setXattr(name, value);
+    this.touchChange();
+    return 0;
+  }
+
+  override listxattr(_t: VfsTask): string[] {
+    return this.xattrs === null ? [] : [...this.xattrs.keys()];
+  }
+
   /** Called when the last name goes; the inode lives on while files hold it. */
   dropped(): void {
     this.fs.inodes--;
@@ -334,7 +352,7 @@ export class TmpDir extends TmpInode {
     return 0;
   }
 
-  override rename(_t: VfsTask, oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null,
+  override rename(t: VfsTask, oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null,
     flags: number): number {
     if (!(newDir instanceof TmpDir) || newDir.fs !== this.fs) return -E.EXDEV;
     if (this.entries.get(oldName) !== child || !(child instanceof TmpInode)) return -E.ENOENT;
@@ -367,6 +385,10 @@ export class TmpDir extends TmpInode {
       newDir.removeEntry(newName);
     }
     this.entries.delete(oldName);
+    if ((flags & RENAME_WHITEOUT) !== 0) {
+      // The old name becomes a whiteout: a 0:0 character device owned by the caller.
+      this.entries.set(oldName, this.fs.newInode({ mode: S_IFCHR, uid: t.creds.fsuid, gid: t.creds.fsgid, rdev: 0 }));
+    }
     if (child instanceof TmpDir) this.nlink--;
     newDir.entries.set(newName, child);
     if (child instanceof TmpDir) {
@@ -391,8 +413,16 @@ export class TmpDir extends TmpInode {
  */
 const CHUNK = 65536;
 
+
+const PAGES_PER_CHUNK = CHUNK / 4096;
+
 export class TmpFile extends TmpInode {
   private readonly chunks = new Map<number, Buffer>();
+  /**
+   * Which 4 KiB pages were written, per chunk (a 16-bit mask): st_blocks counts pages
+   * as Linux's tmpfs does, whatever size the chunk buffer has.
+   */
+  private readonly pageMasks = new Map<number, number>();
   private len = 0;
 
   override get size(): number {
@@ -463,6 +493,9 @@ export class TmpFile extends TmpInode {
         break;
       }
       c.set(src.subarray(srcOff + done, srcOff + done + k), co);
+      const first = Math.floor(co / 4096), last = Math.floor((co + k - 1) / 4096);
+      const bits = ((1 << (last + 1)) - 1) & ~((1 << first) - 1);
+      this.pageMasks.set(ci, (this.pageMasks.get(ci) ?? 0) | bits);
       done += k;
     }
     if (pos + done > this.len) this.len = pos + done;
@@ -480,8 +513,13 @@ export class TmpFile extends TmpInode {
         if (start >= size) {
           this.chunks.delete(ci);
           this.fs.used -= c.length;
+          this.pageMasks.delete(ci);
         } else if (start + c.length > size) {
           c.fill(0, size - start);
+          // Pages wholly past the new end are freed.
+          const keep = Math.ceil((size - start) / 4096);
+          const m = this.pageMasks.get(ci);
+          if (m !== undefined) this.pageMasks.set(ci, m & ((1 << keep) - 1));
         }
       }
     }
@@ -489,6 +527,31 @@ export class TmpFile extends TmpInode {
     this.len = size;
     this.touchModify();
     return 0;
+  }
+
+  /** Whether the 4 KiB page number `page` holds written data (not a hole). */
+  pageWritten(page: number): boolean {
+    const ci = Math.floor(page / PAGES_PER_CHUNK);
+    const m = this.pageMasks.get(ci);
+    return m !== undefined && ((m >>> (page - ci * PAGES_PER_CHUNK)) & 1) === 1;
+  }
+
+  /**
+   * SEEK_DATA (data true) / SEEK_HOLE from off, with page granularity as Linux's tmpfs:
+   * the offset found, or -ENXIO at or past the end (and for SEEK_DATA with no data left).
+   */
+  seekHoleData(off: number, data: boolean): number {
+    const size = this.len;
+    if (off < 0 || off >= size) return -E.ENXIO;
+    const lastPage = Math.floor((size - 1) / 4096);
+    for (let p = Math.floor(off / 4096); p <= lastPage;) {
+      if (this.pageWritten(p) === data) return Math.max(off, p * 4096);
+      // Skip a whole chunk without pages when looking for data.
+      const ci = Math.floor(p / PAGES_PER_CHUNK);
+      if (data && !this.pageMasks.has(ci)) p = (ci + 1) * PAGES_PER_CHUNK;
+      else p++;
+    }
+    return data ? -E.ENXIO : size;
   }
 
   /** Bytes of memory held for the data (st_blocks). */
@@ -500,7 +563,11 @@ export class TmpFile extends TmpInode {
 
   override stat(st: Stat): void {
     super.stat(st);
-    st.blocks = Math.ceil(this.allocated / 4096) * 8;
+    let pages = 0;
+    for (let m of this.pageMasks.values()) {
+      for (; m !== 0; m &= m - 1) pages++;
+    }
+    st.blocks = pages * 8;
   }
 
   /** The last name is gone: stop counting the data against size= (open fds keep it). */
@@ -519,6 +586,13 @@ export class TmpFile extends TmpInode {
 export class TmpFileFD extends RegularFileFD {
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: TmpFile) {
     super(mnt, d, flags);
+  }
+
+  override lseek(t: VfsTask, off: number, whence: number): number {
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) return super.lseek(t, off, whence);
+    const r = this.file.seekHoleData(off, whence === SEEK_DATA);
+    if (r >= 0) this.offset = r;
+    return r;
   }
 
   override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
