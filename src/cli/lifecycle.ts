@@ -9,7 +9,7 @@ import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
-  Globals, RuntimeError, checkSupported, containerOptions, loadBundle, processAlive, runHooks,
+  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, loadBundle, processAlive, runHooks,
 } from './oci';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import { ctlConnect, ctlRecv, ctlSend, openHostPty } from '../platform/control';
@@ -202,7 +202,9 @@ export function bootCommand(argv: string[], g: Globals): number {
   try {
     st = states.read(id);
     const c = loadBundle(bundle);
-    const { proc, pids, seccomp } = checkSupported(c, g, consoleSocket !== undefined);
+    const { proc, pids, seccomp, plan } = checkSupported(c, g, consoleSocket !== undefined);
+    // Into the container's cgroup before the stubs are forked, so they are in it too.
+    joinCgroup(c, plan, id, states.dir(id));
     let stdioFds: number[] | undefined;
     if (proc.terminal && consoleSocket !== undefined) {
       const slave = sendConsole(consoleSocket, proc.consoleSize);

@@ -13,6 +13,7 @@ import {
 } from '../sandbox/oci/config';
 import { applyPathRules, processCreds, processRlimits, resourceLimits } from '../sandbox/oci/boot';
 import { Logger } from '../util/log';
+import { CgroupError, Plan, applyCgroup, cgroupDir, removeCgroup } from '../sandbox/cgroup';
 import { SeccompError, SeccompFilter, compileSeccomp } from '../kernel/seccomp';
 import { MAX_SYSCALL, SYSCALL_NAMES } from '../syscalls/names';
 
@@ -211,7 +212,7 @@ export function runHooks(kind: HookKind, c: ContainerConfig, st: ContainerState,
 
 /** What the sandbox cannot do for this config yet, refused by name; the process to run. */
 export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = false):
-  { proc: ProcessConfig; pids: number | null; seccomp: SeccompFilter | null } {
+  { proc: ProcessConfig; pids: number | null; seccomp: SeccompFilter | null; plan: Plan | null } {
   const proc = c.process;
   if (proc === null) throw new RuntimeError('config.json: process: missing');
   if (c.hooks.startContainer.length > 0) {
@@ -231,7 +232,7 @@ export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = f
   }
   if (!proc.terminal && consoleSocket) throw new RuntimeError('--console-socket given but process.terminal is false');
   const notes = [...c.notes];
-  let limits: { pids: number | null };
+  let limits: { pids: number | null; plan: Plan | null };
   try {
     limits = resourceLimits(c, notes);
   } catch (e) {
@@ -239,7 +240,60 @@ export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = f
     throw e;
   }
   for (const n of notes) g.log.info(n);
-  return { proc, pids: limits.pids, seccomp };
+  return { proc, pids: limits.pids, seccomp, plan: limits.plan };
+}
+
+/**
+ * Puts this process (the sandbox process, before it forks its stubs) into the container's
+ * host cgroup with the config's limits; records the directories for delete.
+ */
+export function joinCgroup(c: ContainerConfig, plan: Plan | null, id: string, stateDir: string): string[] {
+  if (plan === null && c.cgroupsPath === null) return [];
+  ownCgroups = readOwnCgroups();
+  let dirs: string[];
+  try {
+    dirs = applyCgroup(cgroupDir(c.cgroupsPath, id), plan ?? { v1: new Map(), v2: [] }, process.pid);
+  } catch (e) {
+    if (e instanceof CgroupError) throw new RuntimeError(e.message);
+    throw e;
+  }
+  fs.writeFileSync(path.join(stateDir, 'cgroups.json'), JSON.stringify(dirs));
+  return dirs;
+}
+
+/** This process's cgroups before joinCgroup moved it: [hierarchy dir, path] pairs. */
+let ownCgroups: [string, string][] = [];
+
+function readOwnCgroups(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'latin1').split('\n')) {
+    const m = /^\d+:([^:]*):(.+)$/.exec(line);
+    if (m === null) continue;
+    // "" is the v2 hierarchy (unified or the whole tree); "name=systemd" lives in systemd/.
+    const ctrl = m[1] === '' ? (fs.existsSync('/sys/fs/cgroup/unified') ? 'unified' : '') : m[1].replace(/^name=/, '');
+    out.push([path.join('/sys/fs/cgroup', ctrl), m[2]]);
+  }
+  return out;
+}
+
+/** Moves this process back where it was before joinCgroup (so its cgroup can go). */
+function leaveOwnCgroup(): void {
+  for (const [dir, p] of ownCgroups) {
+    try {
+      fs.writeFileSync(path.join(dir, p, 'cgroup.procs'), String(process.pid));
+    } catch {
+      // not ours to go back to
+    }
+  }
+}
+
+/** Removes the cgroups a container's sandbox process made (at delete). */
+export function leaveCgroups(stateDir: string): void {
+  try {
+    removeCgroup(JSON.parse(fs.readFileSync(path.join(stateDir, 'cgroups.json'), 'utf8')) as string[]);
+  } catch {
+    // none recorded
+  }
 }
 
 /** The sandbox's options for a checked config (callbacks left to the caller). */
@@ -292,7 +346,7 @@ export function runCommand(argv: string[], g: Globals): number {
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
   }
   const c = loadBundle(bundle);
-  const { proc, pids, seccomp } = checkSupported(c, g);
+  const { proc, pids, seccomp, plan } = checkSupported(c, g);
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: process.pid, bundle, rootfs: c.rootPath,
@@ -302,6 +356,7 @@ export function runCommand(argv: string[], g: Globals): number {
   let code = 1;
   let started = false;
   try {
+    joinCgroup(c, plan, id, states.dir(id));
     runHooks('prestart', c, st, g.log);
     runHooks('createRuntime', c, st, g.log);
     runHooks('createContainer', c, st, g.log);
@@ -329,7 +384,12 @@ export function runCommand(argv: string[], g: Globals): number {
       g.log.warn((e as Error).message); // poststop failures are logged, not fatal (OCI)
     }
     if (p.bools.has('keep')) states.withLock(id, () => states.write(st));
-    else states.remove(id);
+    else {
+      // Our own cgroup cannot be removed while we are in it: move back to the root first.
+      leaveOwnCgroup();
+      leaveCgroups(states.dir(id));
+      states.remove(id);
+    }
   }
   return code;
 }
@@ -416,6 +476,7 @@ export function deleteCommand(argv: string[], g: Globals): number {
       // already gone
     }
   }
+  leaveCgroups(states.dir(id));
   // poststop hooks run when the container is deleted (errors are logged, not fatal).
   try {
     const c = loadBundle(st.bundle);

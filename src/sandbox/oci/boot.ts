@@ -6,6 +6,7 @@ import type { Rlimits } from '../../kernel/threadgroup';
 import type { RootFs } from '../../fs/root';
 import { callerRlimits } from '../limits';
 import { ConfigError, ContainerConfig, ProcessConfig } from './config';
+import { CgroupError, Plan, planResources } from '../cgroup';
 
 /** The credentials of the container's first process (OCI's process.user and capabilities). */
 export function processCreds(p: ProcessConfig): Credentials {
@@ -31,26 +32,25 @@ export function processRlimits(p: ProcessConfig): Rlimits {
   return rl;
 }
 
-/** linux.resources: what the sentry applies itself; anything else is refused by name. */
-export function resourceLimits(c: ContainerConfig, notes: string[]): { pids: number | null } {
-  const out = { pids: null as number | null };
+/**
+ * linux.resources: checked into the host cgroup writes (errors name the field), plus the
+ * pids limit the sentry also enforces on app tasks itself.
+ */
+export function resourceLimits(c: ContainerConfig, notes: string[]): { pids: number | null; plan: Plan | null } {
   const r = c.resources;
-  if (r === null) return out;
-  for (const [k, v] of Object.entries(r)) {
-    if (k === 'devices') {
-      // Device cgroup rules are about host device nodes; the app opens none (its devices
-      // are the sentry's own), so there is nothing to allow or deny.
-      if (!Array.isArray(v)) throw new ConfigError('linux.resources.devices: must be an array');
-      notes.push('linux.resources.devices: the sandbox has only emulated devices; host device rules do not apply');
-    } else if (k === 'pids') {
-      const lim = (v as Record<string, unknown> | null)?.limit;
-      if (typeof lim !== 'number' || !Number.isInteger(lim)) throw new ConfigError('linux.resources.pids.limit: must be an integer');
-      if (lim > 0) out.pids = lim;
-    } else {
-      throw new ConfigError(`linux.resources.${k}: not applied by tsvisor yet`);
-    }
+  if (r === null) return { pids: null, plan: null };
+  let plan: Plan;
+  try {
+    plan = planResources(r);
+  } catch (e) {
+    if (e instanceof CgroupError) throw new ConfigError(e.message);
+    throw e;
   }
-  return out;
+  if (r.devices !== undefined) {
+    notes.push('linux.resources.devices: the sandbox has only emulated devices; host device rules do not apply');
+  }
+  const lim = (r.pids as Record<string, unknown> | undefined)?.limit;
+  return { pids: typeof lim === 'number' && lim > 0 ? lim : null, plan };
 }
 
 /** Masks and read-only paths (linux.maskedPaths, linux.readonlyPaths) of the built tree. */

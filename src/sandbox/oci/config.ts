@@ -75,6 +75,8 @@ export interface ContainerConfig {
   sysctl: Record<string, string>;
   maskedPaths: string[];
   readonlyPaths: string[];
+  /** linux.cgroupsPath (null: none given). */
+  cgroupsPath: string | null;
   /** linux.resources, kept as given for the host cgroup of the sandbox process. */
   resources: Record<string, unknown> | null;
   /** linux.seccomp, kept as given (checked, applied by the sentry to the app). */
@@ -266,9 +268,9 @@ const NS_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'ti
 export const SUPPORTED_SYSCTLS = new Set(['kernel.hostname', 'kernel.domainname']);
 
 function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'namespaces' | 'sysctl' | 'maskedPaths' |
-  'readonlyPaths' | 'resources' | 'seccomp'> {
+  'readonlyPaths' | 'resources' | 'seccomp' | 'cgroupsPath'> {
   const namespaces = new Map<string, string>();
-  const empty = { namespaces, sysctl: {}, maskedPaths: [], readonlyPaths: [], resources: null, seccomp: null };
+  const empty = { namespaces, sysctl: {}, maskedPaths: [], readonlyPaths: [], resources: null, seccomp: null, cgroupsPath: null };
   if (l === null) return empty;
   onlyKeys(l, ['namespaces', 'uidMappings', 'gidMappings', 'devices', 'cgroupsPath', 'resources', 'rootfsPropagation',
     'seccomp', 'sysctl', 'maskedPaths', 'readonlyPaths', 'mountLabel', 'personality', 'intelRdt', 'timeOffsets'], 'linux');
@@ -294,7 +296,7 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
     if (!Array.isArray(l.devices)) throw new ConfigError('linux.devices: must be an array');
     if (l.devices.length > 0) throw new ConfigError('linux.devices[0]: host devices cannot be given to the sandbox');
   }
-  if (l.cgroupsPath !== undefined) str(l.cgroupsPath, 'linux.cgroupsPath');
+  const cgroupsPath = l.cgroupsPath === undefined ? null : str(l.cgroupsPath, 'linux.cgroupsPath');
   if (l.rootfsPropagation !== undefined) {
     str(l.rootfsPropagation, 'linux.rootfsPropagation');
     notes.push('linux.rootfsPropagation: one mount namespace per container; nothing propagates');
@@ -331,6 +333,7 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
     readonlyPaths: paths(l.readonlyPaths, 'linux.readonlyPaths'),
     resources: optObj(l.resources, 'linux.resources'),
     seccomp: optObj(l.seccomp, 'linux.seccomp'),
+    cgroupsPath,
   };
 }
 
