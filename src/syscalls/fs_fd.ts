@@ -13,6 +13,7 @@ import { isOwner } from '../vfs/perm';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { fsScratch, int, uint } from './fs_util';
+import { lockCmd } from './fs_lock';
 
 function dup(t: Task, fd: number): number {
   return t.fdTable.dup(int(fd), 0, false);
@@ -33,26 +34,6 @@ function dup3(t: Task, oldFd: number, newFd: number, flags: number): number {
   if (nfd === oldFd) return -E.EINVAL;
   if (nfd >= t.fdTable.limit) return -E.EBADF;
   return t.fdTable.dup2(oldFd, nfd, (flags & O_CLOEXEC) !== 0);
-}
-
-/** Record-lock requests: struct flock is {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid}. */
-const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
-const FLOCK_SIZE = 32;
-
-function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): number {
-  if (t.mm.copyIn(arg, fsScratch, 0, FLOCK_SIZE) < 0) return -E.EFAULT;
-  const type = fsScratch.readInt16LE(0);
-  const whence = fsScratch.readInt16LE(2);
-  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return -E.EINVAL;
-  if (whence < 0 || whence > 2) return -E.EINVAL;
-  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
-    // No other holder exists in the sentry's model yet: the lock would be granted.
-    fsScratch.writeInt16LE(F_UNLCK, 0);
-    return t.mm.copyOut(arg, fsScratch, 0, FLOCK_SIZE) < 0 ? -E.EFAULT : 0;
-  }
-  if (type === F_RDLCK && !f.readable) return -E.EBADF;
-  if (type === F_WRLCK && !f.writable) return -E.EBADF;
-  return 0;
 }
 
 /** Commands an O_PATH description accepts (Linux's check_fcntl_cmd). */
@@ -96,7 +77,7 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
       fsScratch.fill(0, 0, 8);
       return t.mm.copyOut(arg, fsScratch, 0, 8) < 0 ? -E.EFAULT : 0;
     case F_GETLEASE:
-      return F_UNLCK;
+      return 2; // F_UNLCK
     case F_SETLEASE: case F_NOTIFY:
       return -E.EINVAL;
     case F_GETPIPE_SZ:
@@ -178,7 +159,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.dup2, dup2);
   table.def(NR.dup3, dup3);
   table.def(NR.fcntl, fcntl, 'partial',
-    'record locks (F_SETLK/F_GETLK, OFD locks) are always granted; leases, F_NOTIFY and seals are not supported');
+    'leases and F_NOTIFY are not supported; record locks (POSIX and OFD) are real, with EDEADLK detection');
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; terminal requests only on host terminals (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ)');
   table.def(NR.pipe, pipe);

@@ -56,7 +56,13 @@ function closeRange(t: Task, first: number, last: number, flags: number): number
   flags = uint(flags);
   if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0) return -E.EINVAL;
   if (first > last) return -E.EINVAL;
-  // CLOSE_RANGE_UNSHARE: the table is this task's own once the kernel unshares on clone.
+  // CLOSE_RANGE_UNSHARE: a table shared with other tasks (threads, CLONE_FILES) is
+  // copied first, so the closing only affects this task (Linux's unshare_fd).
+  if ((flags & CLOSE_RANGE_UNSHARE) !== 0 && t.fdTable.userCount > 1) {
+    const old = t.fdTable;
+    t.fdTable = old.fork();
+    old.decUsers();
+  }
   t.fdTable.closeRange(first, last, (flags & CLOSE_RANGE_CLOEXEC) !== 0);
   return 0;
 }
@@ -67,5 +73,5 @@ export function register(table: SyscallTable): void {
   table.def(NR.openat, openat, 'partial', note);
   table.def(NR.creat, creat);
   table.def(NR.close, close);
-  table.def(NR.close_range, closeRange, 'partial', 'CLOSE_RANGE_UNSHARE does not unshare a shared fd table');
+  table.def(NR.close_range, closeRange);
 }

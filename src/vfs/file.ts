@@ -15,6 +15,7 @@ import {
   SEEK_HOLE, SEEK_SET, SETFL_MASK,
 } from './abi';
 import type { Dentry } from './dentry';
+import { releaseDescription } from './locks';
 import type { DirEntry, Inode } from './inode';
 import type { Mount } from './mount';
 import { Stat } from './stat';
@@ -69,8 +70,14 @@ export abstract class FileDescription {
 
   /** Drops one reference; the last one releases the file's resources. */
   decRef(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs === 0) {
+      if (this.holdsLocks) releaseDescription(this.inode, this);
+      this.release();
+    }
   }
+
+  /** Set once the description has taken a flock or OFD lock (released with it). */
+  holdsLocks = false;
 
   get refCount(): number {
     return this.refs;
