@@ -14,6 +14,7 @@ import { NR } from './names';
 import { SyscallTable } from './table';
 import { fsScratch, int, uint } from './fs_util';
 import { lockCmd } from './fs_lock';
+import { sealCmd } from './memfd';
 
 function dup(t: Task, fd: number): number {
   return t.fdTable.dup(int(fd), 0, false);
@@ -85,7 +86,7 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F_SETPIPE_SZ:
       return f instanceof PipeFD ? f.pipe.setCapacity(uint(arg)) : -E.EBADF;
     case F_ADD_SEALS: case F_GET_SEALS:
-      return -E.EINVAL;
+      return sealCmd(f, cmd, arg);
     default:
       return -E.EINVAL;
   }
@@ -159,7 +160,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.dup2, dup2);
   table.def(NR.dup3, dup3);
   table.def(NR.fcntl, fcntl, 'partial',
-    'leases and F_NOTIFY are not supported; record locks (POSIX and OFD) are real, with EDEADLK detection');
+    'leases and F_NOTIFY are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; terminal requests only on host terminals (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ)');
   table.def(NR.pipe, pipe);

@@ -8,7 +8,8 @@
 // They return a count, -errno, or BLOCKED after parking the task (the syscall runs
 // again when woken).
 import * as E from '../abi/errno';
-import type { MapSource } from '../mm/mm';
+import type { Backing, MapSource } from '../mm/mm';
+import type { MemoryFile } from '../mm/memfile';
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../waiter/waiter';
 import {
   MAX_OFFSET, O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END,
@@ -291,6 +292,9 @@ export class DirectoryFile extends FileDescription {
 /** Something that can read file bytes at a position (a regular file's data). */
 export interface ByteSource {
   readAt(dst: Uint8Array, dstOff: number, len: number, pos: number): number;
+  /** Files whose data can live in the memory file (tmpfs, memfd): see MapSource. */
+  sharedBacking?(mf: MemoryFile, end: number): Backing | number;
+  readonly writeSealed?: boolean;
 }
 
 /** Whether x offers readAt (regular-file inodes of tmpfs and the host do). */
@@ -303,6 +307,8 @@ export function isByteSource(x: unknown): x is ByteSource {
  * the description), so mappings stay readable after the fd is closed, as on Linux.
  */
 export class FileMapSource implements MapSource {
+  readonly sharedBacking?: (mf: MemoryFile, end: number) => Backing | number;
+
   constructor(
     private readonly src: ByteSource,
     readonly mapName: string,
@@ -310,7 +316,13 @@ export class FileMapSource implements MapSource {
     readonly mapIno: number,
     /** The file's size at mmap time (pages wholly past it fault with SIGBUS). */
     readonly mapSize?: number,
-  ) {}
+  ) {
+    if (src.sharedBacking !== undefined) this.sharedBacking = (mf, end) => (src.sharedBacking as NonNullable<ByteSource['sharedBacking']>).call(src, mf, end);
+  }
+
+  get writeSealed(): boolean {
+    return this.src.writeSealed === true;
+  }
 
   readForMap(dst: Uint8Array, dstOff: number, len: number, pos: number): number {
     return this.src.readAt(dst, dstOff, len, pos);

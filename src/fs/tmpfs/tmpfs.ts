@@ -6,7 +6,9 @@
 // cached names never reach this code.
 import * as E from '../../abi/errno';
 import { CAP_FSETID } from '../../auth/creds';
-import type { MapSource } from '../../mm/mm';
+import type { Backing, MapSource } from '../../mm/mm';
+import type { MemoryFile } from '../../mm/memfile';
+import { FileMemory } from '../../mm/shmem';
 import {
   O_APPEND, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
@@ -377,12 +379,54 @@ export class TmpDir extends TmpInode {
  */
 const CHUNK = 65536;
 
+/** memfd seals (F_ADD_SEALS); every tmpfs file starts with F_SEAL_SEAL, as on Linux. */
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10,
+  F_SEAL_EXEC = 0x20;
+
 export class TmpFile extends TmpInode {
   private readonly chunks = new Map<number, Buffer>();
   private len = 0;
+  /**
+   * The data once it lives in the memory file (memfd from the start; other tmpfs files
+   * from their first MAP_SHARED mapping): then mappings and read/write share pages.
+   */
+  shm: FileMemory | null = null;
+  /** Open descriptions (the data of an unlinked file goes with the last one). */
+  opens = 0;
+  seals = F_SEAL_SEAL;
 
   override get size(): number {
     return this.len;
+  }
+
+  /** Moves the data into the memory file (see mm/shmem.ts); idempotent. */
+  toShm(mf: MemoryFile): FileMemory | number {
+    if (this.shm !== null) return this.shm;
+    const fm = new FileMemory(mf, this.len);
+    for (const [ci, c] of this.chunks) {
+      const n = Math.min(c.length, this.len - ci * CHUNK);
+      if (n > 0) fm.write(ci * CHUNK, c, 0, n);
+    }
+    this.chunks.clear();
+    this.shm = fm;
+    return fm;
+  }
+
+  /** For mmap(MAP_SHARED): the pages of file offsets [0, end). */
+  sharedBacking(mf: MemoryFile, end: number): Backing | number {
+    const fm = this.toShm(mf);
+    if (typeof fm === 'number') return fm;
+    const r = fm.ensure(end);
+    return r < 0 ? r : fm.backing;
+  }
+
+  get writeSealed(): boolean {
+    return (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+  }
+
+  /** Nothing refers to the file any more: its pages go (mappings keep their own hold). */
+  maybeFree(): void {
+    if (this.nlink === 0 && this.opens === 0 && this.shm !== null) this.shm.free();
   }
 
   /** Reads up to len bytes at pos into dst; the count (0 at or past the end). */
@@ -390,6 +434,10 @@ export class TmpFile extends TmpInode {
     const size = this.len;
     if (pos >= size) return 0;
     const n = Math.min(len, size - pos);
+    if (this.shm !== null) {
+      this.shm.read(pos, dst, dstOff, n);
+      return n;
+    }
     let done = 0;
     while (done < n) {
       const p = pos + done;
@@ -437,6 +485,14 @@ export class TmpFile extends TmpInode {
     if (len === 0) return 0;
     const end = pos + len;
     if (end > MAX_FILE) return -E.EFBIG;
+    if (this.shm !== null) {
+      const r = this.shm.ensure(end);
+      if (r < 0) return r;
+      this.shm.write(pos, src, srcOff, len);
+      if (end > this.len) this.len = end;
+      this.touchModify();
+      return len;
+    }
     let done = 0;
     while (done < len) {
       const p = pos + done;
@@ -458,6 +514,13 @@ export class TmpFile extends TmpInode {
 
   protected override setSize(size: number): number {
     if (size > MAX_FILE) return -E.EFBIG;
+    if (this.shm !== null) {
+      // Cut-off bytes read as zeroes if the file grows again (and in mappings).
+      if (size < this.len) this.shm.zero(size, this.len);
+      this.len = size;
+      this.touchModify();
+      return 0;
+    }
     if (size < this.len) {
       // Drop whole chunks past the end and zero the cut-off tail of the last one, so a
       // later extension reads zeroes.
@@ -479,6 +542,7 @@ export class TmpFile extends TmpInode {
 
   /** Bytes of memory held for the data (st_blocks). */
   get allocated(): number {
+    if (this.shm !== null) return this.shm.resident(this.len);
     let n = 0;
     for (const c of this.chunks.values()) n += c.length;
     return n;
@@ -493,6 +557,7 @@ export class TmpFile extends TmpInode {
   override dropped(): void {
     super.dropped();
     this.fs.used -= this.allocated;
+    this.maybeFree();
   }
 
   override open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
@@ -505,6 +570,12 @@ export class TmpFile extends TmpInode {
 export class TmpFileFD extends RegularFileFD {
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: TmpFile) {
     super(mnt, d, flags);
+    file.opens++;
+  }
+
+  protected override release(): void {
+    this.file.opens--;
+    this.file.maybeFree();
   }
 
   override read(_t: VfsTask, dst: Uint8Array, dstOff: number, len: number, pos: number): number {
@@ -519,6 +590,20 @@ export class TmpFileFD extends RegularFileFD {
     // O_APPEND writes at the end, even pwrite (a documented Linux quirk).
     const p = (this.flags & O_APPEND) !== 0 ? file.size : pos < 0 ? this.offset : pos;
     if (p + len > Number.MAX_SAFE_INTEGER) return -E.EFBIG;
+    const seals = file.seals;
+    if ((seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0 && len > 0) return -E.EPERM;
+    if ((seals & F_SEAL_GROW) !== 0 && p + len > file.size) {
+      // Linux copies page by page and stops at the first page-sized piece that would
+      // grow the file: the pieces before it are written, EPERM if there are none.
+      let n = 0;
+      while (n < len) {
+        const piece = Math.min(4096 - ((p + n) % 4096), len - n);
+        if (p + n + piece > file.size) break;
+        n += piece;
+      }
+      if (n === 0) return -E.EPERM;
+      len = n;
+    }
     const n = file.writeAt(src, srcOff, len, p);
     if (n < 0) return n;
     if (pos < 0) this.offset = p + n;
@@ -531,6 +616,9 @@ export class TmpFileFD extends RegularFileFD {
   }
 
   override truncate(t: VfsTask, size: number): number {
+    const seals = this.file.seals;
+    if ((seals & F_SEAL_SHRINK) !== 0 && size < this.file.size) return -E.EPERM;
+    if ((seals & F_SEAL_GROW) !== 0 && size > this.file.size) return -E.EPERM;
     const a = new SetAttr();
     a.size = size;
     return this.file.setattr(t, a);
