@@ -60,6 +60,18 @@ export class Pipe {
     return count;
   }
 
+  /** Copies up to n buffered bytes into dst without consuming them (tee, splice); the count. */
+  peek(dst: Uint8Array, off: number, n: number): number {
+    const count = Math.min(n, this.len);
+    if (count === 0) return 0;
+    const ring = this.ring as Uint8Array;
+    const cap = this.capacity;
+    const first = Math.min(count, cap - this.head);
+    dst.set(ring.subarray(this.head, this.head + first), off);
+    if (first < count) dst.set(ring.subarray(0, count - first), off + first);
+    return count;
+  }
+
   /** Writes n bytes of src (all of them if n <= PIPE_BUF); count or -errno or BLOCKED. */
   write(t: VfsTask, src: Uint8Array, off: number, n: number, nonblock: boolean): number {
     if (n === 0) return 0;
