@@ -147,6 +147,11 @@ export abstract class FileDescription {
     return -E.EINVAL;
   }
 
+  /** fallocate(2) on a regular file opened for writing, after the VFS's checks. */
+  fallocate(_t: VfsTask, _mode: number, _off: number, _len: number): number {
+    return -E.EOPNOTSUPP;
+  }
+
   /** FIONREAD: bytes readable without blocking, or -ENOTTY. */
   available(): number {
     return -E.ENOTTY;

@@ -22,6 +22,7 @@ import { DateTimeSource, SetAttr, Stat, TimeSource, UTIME_NOW, UTIME_OMIT } from
 import type { VfsTask } from '../../vfs/task';
 
 export const TMPFS_MAGIC = 0x01021994;
+const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02;
 const CLOCK_REALTIME = 0;
 /** Largest file size (JS numbers are exact to 2^53; Linux's tmpfs allows 2^63-1). */
 const MAX_FILE = Number.MAX_SAFE_INTEGER;
@@ -540,6 +541,20 @@ export class TmpFile extends TmpInode {
     return 0;
   }
 
+  /** Zeroes bytes [from, to) of the data (a punched hole). */
+  zeroRange(from: number, to: number): void {
+    if (from >= to) return;
+    if (this.shm !== null) {
+      this.shm.zero(from, to);
+      return;
+    }
+    for (const [ci, c] of this.chunks) {
+      const start = ci * CHUNK;
+      const a = Math.max(from, start), z = Math.min(to, start + c.length);
+      if (a < z) c.fill(0, a - start, z - start);
+    }
+  }
+
   /** Bytes of memory held for the data (st_blocks). */
   get allocated(): number {
     if (this.shm !== null) return this.shm.resident(this.len);
@@ -613,6 +628,27 @@ export class TmpFileFD extends RegularFileFD {
       if ((file.mode & 0o010) !== 0) file.mode &= ~S_ISGID;
     }
     return n;
+  }
+
+  /** shmem_fallocate: preallocation (a size change at most) and PUNCH_HOLE|KEEP_SIZE. */
+  override fallocate(_t: VfsTask, mode: number, off: number, len: number): number {
+    const file = this.file;
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return -E.EOPNOTSUPP;
+    if ((mode & FALLOC_FL_PUNCH_HOLE) !== 0) {
+      if ((file.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return -E.EPERM;
+      file.zeroRange(off, Math.min(off + len, file.size));
+      file.touchModify();
+      return 0;
+    }
+    if ((file.seals & F_SEAL_GROW) !== 0 && off + len > file.size) return -E.EPERM;
+    // The pages need no reserving: the memory comes when they are written.
+    if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && off + len > file.size) {
+      const a = new SetAttr();
+      a.size = off + len;
+      return file.setattr(_t, a);
+    }
+    file.touchChange();
+    return 0;
   }
 
   override truncate(t: VfsTask, size: number): number {
