@@ -292,9 +292,10 @@ export class MM {
     const b = (file.sharedBacking as (mf: MemoryFile, end: number) => Backing | number)(this.mf, off + size);
     if (typeof b === 'number') return b;
     const memOff = b.off + off;
-    // No SIGBUS boundary: the file may grow under the mapping (ftruncate, then use the
-    // new pages, as wl_shm pools do); pages past its end read as zeroes here.
+    // Pages wholly past the end of the file fault with SIGBUS; the file keeps the
+    // boundary current as it grows or shrinks (fileResized).
     const vma = new Vma(b, addr, addr + size, prot, MAP_SHARED, memOff, file, off, maxProt, '');
+    if (file.mapSize !== undefined) vma.eof = addr + Math.max(0, pageUp(file.mapSize) - off);
     const r = this.hostMap(vma);
     if (r < 0) return r;
     if (!this.refs.has(b)) b.users++;
@@ -302,6 +303,17 @@ export class MM {
     this.insert(vma);
     if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) this.mf.populate(memOff, size);
     return addr;
+  }
+
+  /** A file whose pages b holds now has size bytes: move the SIGBUS boundary of its shared VMAs. */
+  fileResized(b: Backing, size: number): void {
+    for (const v of this.vmas) {
+      if (v.backing !== b || !v.shared) continue;
+      const eof = v.start + Math.max(0, pageUp(size) - v.fileOff);
+      if (eof === v.eof) continue;
+      v.eof = eof;
+      this.hostProtect(v);
+    }
   }
 
   /** Whether some VMA maps (part of) b. */
@@ -559,6 +571,7 @@ export class MM {
       if (memOff + newSize > b.off + b.len) return -E.ENOMEM;
       const v = new Vma(b, dest, dest + newSize, m.prot, m.flags, memOff, m.file, m.fileOff + (oldAddr - m.start),
         m.maxProt, m.name);
+      if (m.eof !== Infinity) v.eof = dest + (m.eof - oldAddr);
       if (this.hostMap(v) < 0) return -E.ENOMEM;
       this.insert(v);
       this.munmap(oldAddr, oldSize);

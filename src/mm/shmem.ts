@@ -117,6 +117,17 @@ export class FileMemory {
     return false;
   }
 
+  /** The file's size changed: shared mappings move their SIGBUS boundary. */
+  resized(size: number): void {
+    const b = this.backing;
+    const m = b.mappers;
+    if (m === null || m.size === 0) return;
+    for (const mm of m) {
+      if (!mm.maps(b)) m.delete(mm);
+      else mm.fileResized(b, size);
+    }
+  }
+
   /** The file is gone (no name, no open description): its hold on the pages ends. */
   free(): void {
     if (this.freed) return;

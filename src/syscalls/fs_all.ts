@@ -7,11 +7,12 @@ import * as lock from './fs_lock';
 import * as memfd from './memfd';
 import * as splice from './splice';
 import * as alloc from './fs_alloc';
+import * as mknod from './fs_mknod';
 import * as open from './fs_open';
 import * as rw from './fs_rw';
 import * as stat from './fs_stat';
 import * as xattr from './xattr';
 
 export function register(table: SyscallTable): void {
-  for (const family of [open, rw, stat, dir, fd, attr, xattr, lock, memfd, splice, alloc]) family.register(table);
+  for (const family of [open, rw, stat, dir, fd, attr, xattr, lock, memfd, splice, alloc, mknod]) family.register(table);
 }

@@ -10,6 +10,7 @@ import {
 } from '../vfs/abi';
 import type { FileDescription } from '../vfs/file';
 import { isOwner } from '../vfs/perm';
+import { CAP_SYS_RESOURCE } from '../auth/creds';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { fsScratch, int, uint } from './fs_util';
@@ -84,7 +85,7 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F_GETPIPE_SZ:
       return f instanceof PipeFD ? f.pipe.capacity : -E.EBADF;
     case F_SETPIPE_SZ:
-      return f instanceof PipeFD ? f.pipe.setCapacity(uint(arg)) : -E.EBADF;
+      return f instanceof PipeFD ? f.pipe.setCapacity(uint(arg), t.creds.hasCap(CAP_SYS_RESOURCE)) : -E.EBADF;
     case F_ADD_SEALS: case F_GET_SEALS:
       return sealCmd(f, cmd, arg);
     default:

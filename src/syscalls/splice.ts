@@ -45,7 +45,7 @@ function waitRoom(t: Task, p: Pipe, nonblock: boolean): number {
     brokenPipe(t);
     return -E.EPIPE;
   }
-  if (p.free > 0) return 0;
+  if (!p.full) return 0;
   if (nonblock) return -E.EAGAIN;
   if (t.interrupted()) return -E.ERESTARTSYS;
   return t.block(p.queue, EVENT_OUT | EVENT_ERR, -1);

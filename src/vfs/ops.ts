@@ -5,7 +5,7 @@
 // match: name resolution errors first, then EEXIST/ENOENT on the last component, then
 // EROFS, then permission (EACCES/EPERM), then what the file system says.
 import * as E from '../abi/errno';
-import { CAP_CHOWN, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, Credentials } from '../auth/creds';
+import { CAP_CHOWN, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, Credentials } from '../auth/creds';
 import type { MapSource } from '../mm/mm';
 import {
   MAY_EXEC, MAY_READ, MAY_WRITE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOCTTY,
@@ -257,14 +257,29 @@ export function mkdirAt(w: Walk, path: string, mode: number, umask: number): num
 
 /** mknod for regular files, FIFOs, sockets and (with CAP_MKNOD) device nodes. */
 export function mknodAt(w: Walk, path: string, mode: number, rdev: number, umask: number): number {
+  const r = createNodeAt(w, path, mode, rdev, umask);
+  return typeof r === 'number' ? r : 0;
+}
+
+/**
+ * Creates a non-directory node at path (Linux's filename_create + vfs_create/vfs_mknod)
+ * and returns its inode: mknod, and bind() of a unix socket (mode S_IFSOCK; EEXIST
+ * when the name exists, which bind reports as EADDRINUSE). Character and block devices
+ * need CAP_MKNOD (EPERM), except the 0:0 whiteout.
+ */
+export function createNodeAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Inode | number {
   const r = prepareCreate(w, path, false);
   if (r < 0) return r;
+  const type = mode & S_IFMT;
+  if ((type === S_IFCHR || type === S_IFBLK) && !(type === S_IFCHR && rdev === 0) && !w.creds.hasCap(CAP_MKNOD)) {
+    return -E.EPERM;
+  }
   const parent = w.d;
-  const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, (mode & S_IFMT) | (mode & 0o7777 & ~umask), rdev));
+  const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, type | (mode & 0o7777 & ~umask), rdev));
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
   addDentry(parent, w.name, ino);
-  return 0;
+  return ino;
 }
 
 export function symlinkAt(w: Walk, target: string, path: string): number {

@@ -9,8 +9,9 @@ import { CAP_FSETID } from '../../auth/creds';
 import type { Backing, MapSource } from '../../mm/mm';
 import type { MemoryFile } from '../../mm/memfile';
 import { FileMemory } from '../../mm/shmem';
+import { openFifo } from '../pipe/fifo';
 import {
-  O_APPEND, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
+  O_APPEND, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
@@ -490,7 +491,10 @@ export class TmpFile extends TmpInode {
       const r = this.shm.ensure(end);
       if (r < 0) return r;
       this.shm.write(pos, src, srcOff, len);
-      if (end > this.len) this.len = end;
+      if (end > this.len) {
+        this.len = end;
+        this.shm.resized(end);
+      }
       this.touchModify();
       return len;
     }
@@ -518,6 +522,7 @@ export class TmpFile extends TmpInode {
     if (this.shm !== null) {
       // Cut-off bytes read as zeroes if the file grows again (and in mappings).
       if (size < this.len) this.shm.zero(size, this.len);
+      if (size !== this.len) this.shm.resized(size);
       this.len = size;
       this.touchModify();
       return 0;
@@ -695,8 +700,9 @@ export class TmpSpecial extends TmpInode {
     return this.dev;
   }
 
-  override open(): FileDescription | number {
-    // FIFOs and sockets in tmpfs come with issue 4 (mknod/mkfifo, bind).
+  override open(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    // A FIFO is one pipe shared by its opens; opening a socket file is ENXIO, as on Linux.
+    if ((this.mode & S_IFMT) === S_IFIFO) return openFifo(t, this, mnt, d, flags);
     return -E.ENXIO;
   }
 }
