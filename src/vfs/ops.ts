@@ -74,10 +74,7 @@ export function openAt(w: Walk, path: string, flags: number, mode: number, umask
   if ((flags & O_TMPFILE_BIT) !== 0) {
     if ((flags & O_DIRECTORY) === 0) return -E.EINVAL;
     if ((accMode(flags) & MAY_WRITE) === 0) return -E.EINVAL;
-    const r = walkPath(w, path, true);
-    if (r < 0) return r;
-    if (!isDirI(w.d.inode)) return -E.ENOTDIR;
-    return -E.EOPNOTSUPP; // O_TMPFILE: not yet (issue 4)
+    return openTmpfile(w, path, flags, mode, umask);
   }
   if ((flags & O_PATH) !== 0) {
     const r = walkPath(w, path, (flags & O_NOFOLLOW) === 0);
@@ -141,6 +138,31 @@ export function openAt(w: Walk, path: string, flags: number, mode: number, umask
     r = walkParent(w, target);
     if (r < 0) return r;
   }
+}
+
+/**
+ * O_TMPFILE files that may still get a name (opened without O_EXCL): Linux's I_LINKABLE.
+ * linkAt refuses any other file whose link count is 0.
+ */
+const linkable = new WeakSet<Inode>();
+
+/** Linux's do_tmpfile: an unnamed regular file in the directory path names. */
+function openTmpfile(w: Walk, path: string, flags: number, mode: number, umask: number): FileDescription | number {
+  let r = walkPath(w, path, true);
+  if (r < 0) return r;
+  const dir = w.d.inode;
+  if (!isDirI(dir)) return -E.ENOTDIR;
+  if (w.mnt.readOnly) return -E.EROFS;
+  r = permission(w.creds, dir, MAY_WRITE | MAY_EXEC);
+  if (r < 0) return r;
+  const ino = dir.tmpfile(w.t, createArgs(w, dir, S_IFREG | (mode & 0o7777 & ~umask)));
+  if (typeof ino === 'number') return ino;
+  // Its dentry is "#ino" in that directory, never in its cache: /proc/pid/fd shows
+  // "dir/#ino (deleted)", as on Linux.
+  const d = new Dentry(`#${ino.ino}`, w.d, ino);
+  d.dead = true;
+  if ((flags & O_EXCL) === 0) linkable.add(ino);
+  return openDentry(w.t, w.mnt, d, flags & ~O_TRUNC);
 }
 
 /** Linux's do_open + may_open on the resolved (w.mnt, w.d). */
@@ -317,9 +339,10 @@ export function linkAt(wOld: Walk, oldPath: string, follow: boolean, wNew: Walk,
   if (inode.fs !== parent.inode.fs) return -E.EXDEV;
   if (isDirI(inode)) return -E.EPERM;
   inode.stat(st);
-  if (st.nlink === 0) return -E.ENOENT;
+  if (st.nlink === 0 && !linkable.has(inode)) return -E.ENOENT;
   r = parent.inode.link(wNew.t, wNew.name, inode);
   if (r < 0) return r;
+  linkable.delete(inode);
   parent.forget(wNew.name);
   addDentry(parent, wNew.name, inode);
   return 0;

@@ -269,6 +269,13 @@ export class TmpDir extends TmpInode {
     return i;
   }
 
+  override tmpfile(_t: VfsTask, a: CreateArgs): Inode | number {
+    const i = new TmpFile(this.fs, S_IFREG | (a.mode & 0o7777), a.uid, a.gid);
+    i.nlink = 0;
+    this.fs.inodes--; // counted once it gets a name (link)
+    return i;
+  }
+
   override mkdir(_t: VfsTask, name: string, a: CreateArgs): Inode | number {
     if (this.entries.has(name)) return -E.EEXIST;
     const i = new TmpDir(this.fs, a.mode, a.uid, a.gid);
@@ -287,7 +294,7 @@ export class TmpDir extends TmpInode {
     if (!(target instanceof TmpInode) || target.fs !== this.fs) return -E.EXDEV;
     if (this.entries.has(name)) return -E.EEXIST;
     this.entries.set(name, target);
-    target.nlink++;
+    if (target.nlink++ === 0) this.fs.inodes++; // an O_TMPFILE file gets its first name
     target.touchChange();
     this.touchModify();
     return 0;
