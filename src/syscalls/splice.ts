@@ -191,10 +191,10 @@ function vmsplice(t: Task, fd: number, iovAddr: number, nr: number, flags: numbe
 
 /**
  * sendfile(out, in, offset*, count) after Linux's do_sendfile: in may be any file with
- * data to read at a position (regular files, devices), or a socket when no offset is
- * given; pipes as input are EINVAL as on Linux. Into a pipe it moves what fits (one
- * pass); otherwise it loops until count or EOF, keeping its progress across blocking
- * in t.ioProgress.
+ * data to read at a position (regular files, devices), or a socket (no offset, and only
+ * into a pipe); pipes as input are EINVAL as on Linux. Into a pipe it moves what fits
+ * (one pass); otherwise it loops until count or EOF, keeping its progress across
+ * blocking in t.ioProgress (the input is seekable then, so nothing read is lost).
  */
 function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: number): number {
   let pos = -1;
@@ -226,8 +226,9 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
     if (r < 0) return r;
     done = r;
   } else {
-    if (outF.append) return -E.EINVAL;
-    if (socketIn && typeOf(outF) !== S_IFREG) return -E.EINVAL;
+    // Linux moves a socket's bytes only into a pipe (splice_file_to_pipe); into anything
+    // else (do_splice_direct) it refuses.
+    if (outF.append || socketIn) return -E.EINVAL;
     if (!t.restarting) t.ioProgress = 0;
     done = t.ioProgress;
     let ret = 0;
@@ -242,7 +243,6 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
         break;
       }
       if (n === 0) break;
-      // A socket's bytes are consumed once read: they all go to the (regular) file now.
       const w = outF.write(t, buf, 0, n, -1);
       if (w === BLOCKED) {
         t.ioProgress = done;
@@ -254,7 +254,6 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
         break;
       }
       done += w;
-      if (socketIn) break;
     }
     t.ioProgress = 0;
     if (done === 0 && ret < 0) return ret;
@@ -332,7 +331,6 @@ export function register(table: SyscallTable): void {
   table.def(NR.splice, splice);
   table.def(NR.tee, tee);
   table.def(NR.vmsplice, vmsplice, 'partial', 'copies (SPLICE_F_GIFT has no effect): later changes to the pages are not seen through the pipe');
-  table.def(NR.sendfile, sendfile, 'partial',
-    'pipes as input are EINVAL (as on Linux); a socket input moves one read\'s worth per call and only into a regular file or a pipe');
+  table.def(NR.sendfile, sendfile);
   table.def(NR.copy_file_range, copyFileRange);
 }

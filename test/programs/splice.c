@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 static void show_pipe(const char *label, int rfd) {
@@ -152,6 +153,22 @@ int main(void) {
   SHOW("sendfile into a full O_NONBLOCK pipe", sendfile(q[1], f, &off, 4));
   close(q[0]);
   close(q[1]);
+
+  /* sendfile from a socket (no offset: ESPIPE with one) into a file and into a pipe */
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  write(sv[1], "from a socket", 13);
+  ftruncate(g, 0);
+  lseek(g, 0, SEEK_SET);
+  off = 0;
+  SHOW("sendfile socket with offset", sendfile(g, sv[0], &off, 5));
+  SHOW("sendfile socket -> file", sendfile(g, sv[0], NULL, 6));
+  show_file("dst", g);
+  pipe(q);
+  SHOW("sendfile socket -> pipe", sendfile(q[1], sv[0], NULL, 100));
+  show_pipe("q", q[0]);
+  close(sv[0]);
+  close(sv[1]);
 
   /* ---- copy_file_range ---- */
   ftruncate(g, 0);
