@@ -88,5 +88,5 @@ export function sealCmd(f: FileDescription, cmd: number, arg: number): number {
 
 export function register(table: SyscallTable): void {
   table.def(NR.memfd_create, memfdCreate, 'partial',
-    'MFD_HUGETLB is refused with EINVAL (no huge pages); F_SEAL_EXEC does not yet stop chmod of the exec bits');
+    'MFD_HUGETLB is refused with EINVAL (no huge pages in the memory file)');
 }

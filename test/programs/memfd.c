@@ -3,6 +3,7 @@
  * that are truly shared: between processes, and with read()/write() on the fd. Also a
  * MAP_SHARED tmpfs-or-disk file in the scratch dir, shared between parent and child. */
 #include "check.h"
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -125,6 +126,10 @@ int main(void) {
   SHOW("ftruncate smaller", ftruncate(fd, 4096));
   SHOW("ftruncate bigger", ftruncate(fd, 16384));
   SHOW("ftruncate same", ftruncate(fd, 8192));
+  char fdp[64];
+  snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", fd);
+  SHOW("truncate by path, smaller", truncate(fdp, 100));
+  SHOW("open O_TRUNC", open(fdp, O_RDWR | O_TRUNC));
   SHOW("pwrite inside", pwrite(fd, "abc", 3, 8000));
   SHOW("pwrite crossing the end in one page", pwrite(fd, "abcdefghijkl", 12, 8190));
   static char big2[8192];
@@ -190,6 +195,8 @@ int main(void) {
   int f6 = mfd("exec", MFD_EXEC | MFD_ALLOW_SEALING);
   SHOW("ADD_SEALS EXEC on an executable memfd", fcntl(f6, F_ADD_SEALS, F_SEAL_EXEC));
   SHOW("  seals", fcntl(f6, F_GET_SEALS));
+  SHOW("  fchmod changing exec bits", fchmod(f6, 0666));
+  SHOW("  fchmod keeping them", fchmod(f6, 0755));
   close(f6);
 
   /* ---- the mapping outlives the fd ---- */
@@ -199,6 +206,23 @@ int main(void) {
   close(f7);
   printf("after close: %s\n", k);
   munmap(k, 4096);
+
+  /* ---- SIGBUS past the end of a shared mapping, until the file grows ---- */
+  int f9 = mfd("bus", 0);
+  ftruncate(f9, 4096);
+  char *bm = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, f9, 0);
+  fflush(stdout);
+  pid_t bc = fork();
+  if (bc == 0) { bm[4096] = 1; _exit(0); }
+  int bst;
+  waitpid(bc, &bst, 0);
+  printf("touch past EOF: %s\n", WIFSIGNALED(bst) ? (WTERMSIG(bst) == SIGBUS ? "SIGBUS" : "other signal") : "no fault");
+  ftruncate(f9, 8192);
+  bm[4096] = 'g';
+  SHOW("after growing, pread", pread(f9, &c, 1, 4096));
+  printf("  %c\n", c);
+  munmap(bm, 8192);
+  close(f9);
 
   /* ---- growing the file under a shared mapping ---- */
   int f8 = mfd("grow", 0);

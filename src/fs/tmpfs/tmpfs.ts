@@ -408,6 +408,12 @@ export class TmpFile extends TmpInode {
     return this.len;
   }
 
+  override setattr(t: VfsTask, a: SetAttr): number {
+    // F_SEAL_EXEC freezes the exec bits (shmem_setattr).
+    if ((this.seals & F_SEAL_EXEC) !== 0 && a.mode >= 0 && ((this.mode ^ a.mode) & 0o111) !== 0) return -E.EPERM;
+    return super.setattr(t, a);
+  }
+
   /** Moves the data into the memory file (see mm/shmem.ts); idempotent. */
   toShm(mf: MemoryFile): FileMemory | number {
     if (this.shm !== null) return this.shm;
@@ -526,6 +532,9 @@ export class TmpFile extends TmpInode {
 
   protected override setSize(size: number): number {
     if (size > MAX_FILE) return -E.EFBIG;
+    // Seals hold whichever way the size is changed (ftruncate, truncate by path).
+    if ((this.seals & F_SEAL_SHRINK) !== 0 && size < this.len) return -E.EPERM;
+    if ((this.seals & F_SEAL_GROW) !== 0 && size > this.len) return -E.EPERM;
     if (this.shm !== null) {
       // Cut-off bytes read as zeroes if the file grows again (and in mappings).
       if (size < this.len) this.shm.zero(size, this.len);
@@ -664,9 +673,6 @@ export class TmpFileFD extends RegularFileFD {
   }
 
   override truncate(t: VfsTask, size: number): number {
-    const seals = this.file.seals;
-    if ((seals & F_SEAL_SHRINK) !== 0 && size < this.file.size) return -E.EPERM;
-    if ((seals & F_SEAL_GROW) !== 0 && size > this.file.size) return -E.EPERM;
     const a = new SetAttr();
     a.size = size;
     return this.file.setattr(t, a);
