@@ -23,6 +23,7 @@ import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
+import { fifoTaskExit } from '../fs/pipe/fifo';
 import { pidfdTarget } from '../syscalls/pidfd';
 import { resolveCommand } from './path';
 import type { Strace as StraceT } from './strace';
@@ -132,6 +133,7 @@ function wireHooks(kernel: Kernel): void {
   };
   kernel.exitHooks = {
     taskExit: (t: Task) => {
+      fifoTaskExit(t);
       t.fdTable.decUsers();
       t.fs.decUsers();
     },

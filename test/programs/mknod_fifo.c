@@ -125,6 +125,28 @@ int main(void) {
   setitimer(ITIMER_REAL, &it, NULL);
   SHOW("blocking write-open without a reader, SIGALRM", open(f, O_WRONLY));
   SHOW("O_WRONLY|O_NONBLOCK still no reader", open(f, O_WRONLY | O_NONBLOCK));
+  /* a reader killed while waiting in open stops counting */
+  fflush(stdout);
+  c = fork();
+  if (c == 0) {
+    open(f, O_RDONLY);
+    _exit(0);
+  }
+  usleep(50000);
+  int w2 = open(f, O_WRONLY | O_NONBLOCK);
+  REL("writer opens while a reader waits", w2 >= 0);
+  close(w2);
+  /* that open released the reader: make a new one wait, then kill it */
+  waitpid(c, NULL, 0);
+  c = fork();
+  if (c == 0) {
+    open(f, O_RDONLY);
+    _exit(0);
+  }
+  usleep(50000);
+  kill(c, SIGKILL);
+  waitpid(c, NULL, 0);
+  SHOW("O_WRONLY|O_NONBLOCK after the waiting reader was killed", open(f, O_WRONLY | O_NONBLOCK));
 
   close(dfd);
   cleanup();

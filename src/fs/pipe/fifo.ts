@@ -8,7 +8,7 @@
 // if that partner has closed again.
 //
 // A blocked open returns BLOCKED and runs again: the end made by the first run waits in
-// `pending` for it. (A task killed while blocked here leaves its end counted.)
+// `pending` for it (and is dropped by fifoTaskExit if the task dies meanwhile).
 import * as E from '../../abi/errno';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
@@ -74,6 +74,14 @@ export function openFifo(t: VfsTask, inode: Inode, mnt: Mount, d: Dentry, flags:
   if (acc === O_RDONLY && p.writers === 0 && !nonblock) return wait(t, fd, inode, s.wOpens);
   if (acc === O_WRONLY && p.readers === 0) return wait(t, fd, inode, s.rOpens);
   return fd;
+}
+
+/** A task is gone: an open it was waiting in no longer counts as an end. */
+export function fifoTaskExit(t: VfsTask): void {
+  const w = pending.get(t);
+  if (w === undefined) return;
+  pending.delete(t);
+  w.fd.decRef();
 }
 
 function wait(t: VfsTask, fd: FifoFD, inode: Inode, start: number): number {
