@@ -240,6 +240,28 @@ int main(void) {
   waitpid(c, NULL, 0);
   SHOW("SETLKW after the holder died", setlk(fd1, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1));
 
+  /* with SA_RESTART the interrupted wait restarts and gets the lock once it is free */
+  setlk(fd1, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
+  struct sigaction sr;
+  memset(&sr, 0, sizeof sr);
+  sr.sa_handler = on_alarm;
+  sr.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sr, NULL);
+  fflush(stdout);
+  c = fork();
+  if (c == 0) {
+    int fd = open(path, O_RDWR);
+    setlk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 1);
+    write(sync[1], "x", 1);
+    usleep(200000);
+    _exit(0);
+  }
+  read(sync[0], &ch, 1);
+  struct itimerval it2 = { { 0, 0 }, { 0, 50000 } };
+  setitimer(ITIMER_REAL, &it2, NULL);
+  SHOW("SETLKW with SA_RESTART across SIGALRM", setlk(fd1, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1));
+  waitpid(c, NULL, 0);
+
   /* deadlock: parent holds A and child holds B; each then waits for the other. Exactly one
    * of the two waits fails with EDEADLK, whichever comes second. */
   setlk(fd1, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
