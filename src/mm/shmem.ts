@@ -97,12 +97,9 @@ export class FileMemory {
     if (z < to) this.mf.fill(off + z, 0, to - z);
   }
 
-  /** Bytes of data pages actually present (st_blocks), counted page by page up to size. */
+  /** Bytes of data pages actually present up to size (st_blocks). */
   resident(size: number): number {
-    let n = 0;
-    const end = Math.min(pageUp(size), this.backing.len);
-    for (let p = 0; p < end; p += PAGE_SIZE) if (this.mf.resident(this.backing.off + p)) n += PAGE_SIZE;
-    return n;
+    return this.mf.dataBytes(this.backing.off, Math.min(pageUp(size), this.backing.len));
   }
 
   /** Whether some address space maps the data shared and may write it (F_SEAL_WRITE's EBUSY). */

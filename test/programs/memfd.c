@@ -107,6 +107,8 @@ int main(void) {
   SHOW("ftruncate 8192", ftruncate(fd, 8192));
   SHOW("write", write(fd, "hello", 5));
   SHOW("lseek end", lseek(fd, 0, SEEK_END));
+  fstat(fd, &st);
+  printf("  st_blocks after one small write: %ld\n", (long)st.st_blocks);
   share_test("memfd", fd);
   char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   REL("maps shows /memfd:test (deleted)", maps_has("/memfd:test (deleted)"));
