@@ -89,6 +89,27 @@ int main(void) {
   printf("  size %ld\n", fsize(f));
   close(ap);
 
+  /* ---- a file on the root file system (the overlay in the sandbox), and one from the
+   * image opened for writing (copied up first) ---- */
+  char rdir[] = "/var/tmp/tsv-test-fallocate-XXXXXX";
+  if (!mkdtemp(rdir)) { perror("mkdtemp"); return 1; }
+  char rp[600];
+  snprintf(rp, sizeof rp, "%s/f", rdir);
+  int of = open(rp, O_RDWR | O_CREAT, 0644);
+  SHOW("root fs: allocate 0..5000", fallocate(of, 0, 0, 5000));
+  printf("  size %ld\n", fsize(of));
+  pwrite(of, "0123456789", 10, 0);
+  SHOW("root fs: PUNCH_HOLE 1..3", fallocate(of, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1, 2));
+  pread(of, buf, 10, 0);
+  for (int i = 0; i < 10; i++) buf[i] = buf[i] ? buf[i] : '.';
+  printf("  %.10s\n", buf);
+  close(of);
+  unlink(rp);
+  rmdir(rdir);
+  int img = open("/etc/hostname", O_RDONLY);
+  SHOW("image file opened read-only", fallocate(img, 0, 0, 10));
+  close(img);
+
   /* ---- readahead, fadvise64, sync_file_range ---- */
   SHOW("readahead", readahead(f, 0, 4096));
   SHOW("readahead bad fd", readahead(-1, 0, 4096));
