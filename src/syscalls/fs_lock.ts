@@ -9,39 +9,41 @@ import { F_RDLCK, F_UNLCK, F_WRLCK, findConflict, flockSet, rangeSet } from '../
 import { Stat } from '../vfs/stat';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { fsScratch, i64, int, putI64 } from './fs_util';
+import { fsScratch, int, putI64 } from './fs_util';
 
 /** struct flock: {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid}, 32 bytes. */
 const FLOCK_SIZE = 32;
-const OFFSET_MAX = Number.MAX_SAFE_INTEGER; // Linux: 2^63-1; JS numbers are exact to 2^53
+/** Linux's OFFSET_MAX. The range checks use BigInt, exact at the top of the range. */
+const OFFSET_MAX = (1n << 63n) - 1n;
 const st = new Stat();
 
-// Results of lockRange().
+// Results of lockRange(): the range as numbers (exact below 2^53, which covers files;
+// beyond, ranges keep their order though not every last byte).
 let rStart = 0, rEnd = 0;
 
 /** flock_to_posix_lock: the byte range [rStart, rEnd] the request names, or -errno. */
-function lockRange(f: FileDescription, whence: number, start: number, len: number): number {
-  let base: number;
-  if (whence === SEEK_SET) base = 0;
-  else if (whence === SEEK_CUR) base = f.offset;
+function lockRange(f: FileDescription, whence: number, start: bigint, len: bigint): number {
+  let base: bigint;
+  if (whence === SEEK_SET) base = 0n;
+  else if (whence === SEEK_CUR) base = BigInt(f.offset);
   else if (whence === SEEK_END) {
     f.stat(st);
-    base = st.size;
+    base = BigInt(st.size);
   } else return -E.EINVAL;
   if (start > OFFSET_MAX - base) return -E.EOVERFLOW;
   let s = base + start;
-  if (s < 0) return -E.EINVAL;
-  let e: number;
-  if (len > 0) {
-    if (len - 1 > OFFSET_MAX - s) return -E.EOVERFLOW;
-    e = s + len - 1;
-  } else if (len < 0) {
-    e = s - 1;
+  if (s < 0n) return -E.EINVAL;
+  let e: bigint;
+  if (len > 0n) {
+    if (len - 1n > OFFSET_MAX - s) return -E.EOVERFLOW;
+    e = s + len - 1n;
+  } else if (len < 0n) {
+    e = s - 1n;
     s += len;
-    if (s < 0) return -E.EINVAL;
-  } else e = Infinity;
-  rStart = s;
-  rEnd = e;
+    if (s < 0n) return -E.EINVAL;
+  } else e = -1n;
+  rStart = Number(s);
+  rEnd = e < 0n ? Infinity : Number(e);
   return 0;
 }
 
@@ -50,8 +52,8 @@ export function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): 
   if (t.mm.copyIn(arg, fsScratch, 0, FLOCK_SIZE) < 0) return -E.EFAULT;
   const type = fsScratch.readInt16LE(0);
   const whence = fsScratch.readInt16LE(2);
-  const start = i64(fsScratch, 8);
-  const len = i64(fsScratch, 16);
+  const start = fsScratch.readBigInt64LE(8);
+  const len = fsScratch.readBigInt64LE(16);
   const pid = fsScratch.readInt32LE(24);
   const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
   const owner: object = ofd ? f : t.fdTable;

@@ -153,6 +153,10 @@ int main(void) {
   SHOW("OFD_SETLK l_pid 5", fcntl(fd1, F_OFD_SETLK, &bad));
   SHOW("OFD_GETLK l_pid 5", fcntl(fd1, F_OFD_GETLK, &bad));
   SHOW("SETLK l_pid ignored", fcntl(fd1, F_SETLK, &bad));
+  SHOW("lock at a huge offset", setlk(fd1, F_SETLK, F_WRLCK, SEEK_SET, 0x7000000000000000L, 16));
+  SHOW("lock up to OFFSET_MAX", setlk(fd1, F_SETLK, F_WRLCK, SEEK_SET, 0x7ffffffffffffff0L, 16));
+  SHOW("lock past OFFSET_MAX", setlk(fd1, F_SETLK, F_WRLCK, SEEK_SET, 0x7ffffffffffffff0L, 17));
+  SHOW("SEEK_END start past OFFSET_MAX", setlk(fd1, F_SETLK, F_WRLCK, SEEK_END, 0x7fffffffffffffffL, 1));
   SHOW("unlock all", setlk(fd1, F_SETLK, F_UNLCK, SEEK_SET, 0, 0));
   close(ro);
   close(wo);
