@@ -165,5 +165,5 @@ export function register(table: SyscallTable): void {
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; terminal requests only on host terminals (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ)');
   table.def(NR.pipe, pipe);
-  table.def(NR.pipe2, pipe2, 'partial', 'O_DIRECT (packet mode) is accepted but pipes stay byte streams');
+  table.def(NR.pipe2, pipe2);
 }
