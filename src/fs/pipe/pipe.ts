@@ -40,10 +40,14 @@ class Slot {
 }
 
 export class Pipe {
-  /** Buffers in use, oldest first. */
-  private readonly slots: Slot[] = [];
-  /** Released pages kept for reuse (a pipe in steady use allocates nothing). */
-  private readonly spare: Uint8Array[] = [];
+  /**
+   * The ring: `count` buffers in use from index `head` on, oldest first. Slots and their
+   * pages are made when first needed and then reused, so a pipe in steady use allocates
+   * nothing.
+   */
+  private ring: (Slot | undefined)[] = [];
+  private head = 0;
+  private count = 0;
   private maxSlots = PIPE_DEFAULT_SIZE / PAGE;
   /** Bytes buffered. */
   len = 0;
@@ -57,21 +61,34 @@ export class Pipe {
 
   /** No free slot: writers wait (even if the last buffer has room for a small merge). */
   get full(): boolean {
-    return this.slots.length >= this.maxSlots;
+    return this.count >= this.maxSlots;
   }
 
   /** Bytes a write could store now: free slots, plus the room left in the last buffer. */
   get free(): number {
-    let n = (this.maxSlots - this.slots.length) * PAGE;
-    const last = this.slots[this.slots.length - 1];
+    let n = (this.maxSlots - this.count) * PAGE;
+    const last = this.last();
     if (last !== undefined && !last.packet) n += PAGE - last.off - last.len;
     return n;
   }
 
+  /** The i-th buffer in use (0 = oldest). */
+  private at(i: number): Slot {
+    return this.ring[(this.head + i) % this.maxSlots] as Slot;
+  }
+
+  private last(): Slot | undefined {
+    return this.count > 0 ? this.at(this.count - 1) : undefined;
+  }
+
   private newSlot(packet: boolean): Slot {
-    const s = new Slot(this.spare.pop() ?? new Uint8Array(PAGE));
+    const idx = (this.head + this.count) % this.maxSlots;
+    let s = this.ring[idx];
+    if (s === undefined) s = this.ring[idx] = new Slot(new Uint8Array(PAGE));
+    s.off = 0;
+    s.len = 0;
     s.packet = packet;
-    this.slots.push(s);
+    this.count++;
     return s;
   }
 
@@ -85,8 +102,8 @@ export class Pipe {
       return t.block(this.queue, EVENT_IN | EVENT_HUP, -1);
     }
     let done = 0;
-    while (done < n && this.slots.length > 0) {
-      const s = this.slots[0];
+    while (done < n && this.count > 0) {
+      const s = this.at(0);
       const k = Math.min(s.len, n - done);
       dst.set(s.page.subarray(s.off, s.off + k), off + done);
       done += k;
@@ -99,8 +116,8 @@ export class Pipe {
         s.len = 0;
       }
       if (s.len === 0) {
-        this.slots.shift();
-        this.spare.push(s.page);
+        this.head = (this.head + 1) % this.maxSlots;
+        this.count--;
       }
       if (s.packet) break;
     }
@@ -130,7 +147,8 @@ export class Pipe {
   /** Copies up to n buffered bytes into dst without consuming them (tee, splice); the count. */
   peek(dst: Uint8Array, off: number, n: number): number {
     let done = 0;
-    for (const s of this.slots) {
+    for (let i = 0; i < this.count; i++) {
+      const s = this.at(i);
       if (done >= n) break;
       const k = Math.min(s.len, n - done);
       dst.set(s.page.subarray(s.off, s.off + k), off + done);
@@ -147,7 +165,7 @@ export class Pipe {
     if (n === 0) return 0;
     if (this.readers === 0) return -E.EPIPE;
     let done = 0;
-    const last = this.slots[this.slots.length - 1];
+    const last = this.last();
     if (this.wrTotal >= 0 && this.wrStarted) {
       // A later piece of one write(2): it continues filling the page the write left
       // partly filled, as Linux's copy from the whole iterator does.
@@ -198,8 +216,13 @@ export class Pipe {
     while (cap < size) cap *= 2;
     if (cap > this.capacity && cap > PIPE_MAX_SIZE && !privileged) return -E.EPERM;
     const slots = cap / PAGE;
-    if (slots < this.slots.length) return -E.EBUSY;
+    if (slots < this.count) return -E.EBUSY;
     if (slots !== this.maxSlots) {
+      // Lay the buffers in use out from index 0 of a ring of the new size.
+      const ring: (Slot | undefined)[] = [];
+      for (let i = 0; i < this.count; i++) ring.push(this.at(i));
+      this.ring = ring;
+      this.head = 0;
       this.maxSlots = slots;
       this.queue.notify(EVENT_OUT | EVENT_WRNORM);
     }
@@ -228,8 +251,9 @@ export class Pipe {
     if (read && --this.readers === 0) this.queue.notify(EVENT_ERR | EVENT_OUT);
     if (write && --this.writers === 0) this.queue.notify(EVENT_HUP | EVENT_IN);
     if (this.readers === 0 && this.writers === 0) {
-      this.slots.length = 0;
-      this.spare.length = 0;
+      this.ring = [];
+      this.head = 0;
+      this.count = 0;
       this.len = 0;
     }
   }
