@@ -14,5 +14,6 @@ import * as stat from './fs_stat';
 import * as xattr from './xattr';
 
 export function register(table: SyscallTable): void {
-  for (const family of [open, rw, stat, dir, fd, attr, xattr, lock, memfd, splice, alloc, mknod]) family.register(table);
+  const families = [open, rw, stat, dir, fd, attr, xattr, lock, memfd, splice, alloc, mknod];
+  for (const family of families) family.register(table);
 }

@@ -95,12 +95,14 @@ function msync(t: Task, addr: number, len: number, flags: number): number {
 }
 
 export function register(tbl: SyscallTable): void {
-  tbl.def(NR.mmap, mmap, 'partial', 'MAP_SHARED of tmpfs files and memfds maps the file\'s own pages (shared with other mappings, processes and read/write); MAP_SHARED of an image file is a copy, which cannot be told apart while the image is read-only and immutable (writing needs O_RDWR, which copies the file up into tmpfs)');
+  tbl.def(NR.mmap, mmap, 'partial',
+    'MAP_SHARED of tmpfs files and memfds maps the file\'s own pages (shared with other mappings, processes and read/write); MAP_SHARED of an image file is a copy, which cannot be told apart while the image is read-only and immutable (writing needs O_RDWR, which copies the file up into tmpfs)');
   tbl.def(NR.munmap, munmap);
   tbl.def(NR.mprotect, mprotect);
   tbl.def(NR.brk, brk);
   tbl.def(NR.mremap, mremap, 'partial', 'MREMAP_DONTUNMAP is refused with EINVAL; a moved mapping is copied, not remapped');
   tbl.def(NR.madvise, madvise, 'partial', 'advice other than MADV_DONTNEED is accepted and ignored');
   tbl.def(NR.mincore, mincore);
-  tbl.def(NR.msync, msync, 'partial', 'nothing to write back: tmpfs/memfd shared mappings are the file\'s pages, host-file shared mappings are private copies');
+  tbl.def(NR.msync, msync, 'partial',
+    'nothing to write back: tmpfs/memfd shared mappings are the file\'s pages, host-file shared mappings are private copies');
 }

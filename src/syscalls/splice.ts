@@ -330,7 +330,8 @@ function copyFileRange(t: Task, fdIn: number, offInAddr: number, fdOut: number, 
 export function register(table: SyscallTable): void {
   table.def(NR.splice, splice);
   table.def(NR.tee, tee);
-  table.def(NR.vmsplice, vmsplice, 'partial', 'copies (SPLICE_F_GIFT has no effect): later changes to the pages are not seen through the pipe');
+  table.def(NR.vmsplice, vmsplice, 'partial',
+    'copies (SPLICE_F_GIFT has no effect): later changes to the pages are not seen through the pipe');
   table.def(NR.sendfile, sendfile);
   table.def(NR.copy_file_range, copyFileRange);
 }

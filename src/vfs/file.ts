@@ -322,7 +322,8 @@ export class FileMapSource implements MapSource {
     /** The file's size at mmap time (pages wholly past it fault with SIGBUS). */
     readonly mapSize?: number,
   ) {
-    if (src.sharedBacking !== undefined) this.sharedBacking = (mf, end) => (src.sharedBacking as NonNullable<ByteSource['sharedBacking']>).call(src, mf, end);
+    const share = src.sharedBacking;
+    if (share !== undefined) this.sharedBacking = (mf, end) => share.call(src, mf, end);
   }
 
   get writeSealed(): boolean {
