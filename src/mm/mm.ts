@@ -262,8 +262,8 @@ export class MM {
       }
     }
     const shared = type !== MAP_PRIVATE;
-    if (shared && file !== null && file.sharedBacking !== undefined) {
-      return this.mmapFilePages(addr, size, prot, flags, file, off, maxProt);
+    if (file !== null && file.sharedBacking !== undefined) {
+      return this.mmapFilePages(addr, size, prot, flags, file, off, maxProt, shared);
     }
     const b = this.newBacking(size);
     if (file !== null) {
@@ -286,29 +286,36 @@ export class MM {
     return addr;
   }
 
-  /** MAP_SHARED of a file whose pages are in the memory file: map those very pages. */
+  /**
+   * A mapping of a file whose pages are in the memory file: map those very pages. A
+   * shared mapping writes them; a private one is copy-on-write over them (it sees the
+   * file's changes until its first write, which gives the VMA pages of its own).
+   */
   private mmapFilePages(addr: number, size: number, prot: number, flags: number, file: MapSource, off: number,
-    maxProt: number): number {
+    maxProt: number, shared: boolean): number {
     const b = (file.sharedBacking as (mf: MemoryFile, end: number) => Backing | number)(this.mf, off + size);
     if (typeof b === 'number') return b;
     const memOff = b.off + off;
     // Pages wholly past the end of the file fault with SIGBUS; the file keeps the
     // boundary current as it grows or shrinks (fileResized).
-    const vma = new Vma(b, addr, addr + size, prot, MAP_SHARED, memOff, file, off, maxProt, '');
+    const vma = new Vma(b, addr, addr + size, prot, shared ? MAP_SHARED : MAP_PRIVATE, memOff, file, off, maxProt, '');
+    vma.cow = !shared;
     if (file.mapSize !== undefined) vma.eof = addr + Math.max(0, pageUp(file.mapSize) - off);
     const r = this.hostMap(vma);
     if (r < 0) return r;
     if (!this.refs.has(b)) b.users++;
     b.mappers?.add(this);
     this.insert(vma);
-    if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) this.mf.populate(memOff, size);
+    if (shared && (flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
+      this.mf.populate(memOff, size);
+    }
     return addr;
   }
 
-  /** A file whose pages b holds now has size bytes: move the SIGBUS boundary of its shared VMAs. */
+  /** A file whose pages b holds now has size bytes: move the SIGBUS boundary of the VMAs over them. */
   fileResized(b: Backing, size: number): void {
     for (const v of this.vmas) {
-      if (v.backing !== b || !v.shared) continue;
+      if (v.backing !== b) continue;
       const eof = v.start + Math.max(0, pageUp(size) - v.fileOff);
       if (eof === v.eof) continue;
       v.eof = eof;

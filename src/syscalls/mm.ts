@@ -96,7 +96,7 @@ function msync(t: Task, addr: number, len: number, flags: number): number {
 
 export function register(tbl: SyscallTable): void {
   tbl.def(NR.mmap, mmap, 'partial',
-    'MAP_SHARED of tmpfs files and memfds maps the file\'s own pages (shared with other mappings, processes and read/write); MAP_SHARED of an image file is a copy, which cannot be told apart while the image is read-only and immutable (writing needs O_RDWR, which copies the file up into tmpfs)');
+    'MAP_SHARED of tmpfs files and memfds maps the file\'s own pages (shared with other mappings, processes and read/write); MAP_PRIVATE of them is copy-on-write over those pages, but per VMA: the first write copies the whole VMA, which then stops seeing later file changes on Linux it would still see on untouched pages; MAP_SHARED of an image file is a copy, which cannot be told apart while the image is read-only and immutable (writing needs O_RDWR, which copies the file up into tmpfs)');
   tbl.def(NR.munmap, munmap);
   tbl.def(NR.mprotect, mprotect);
   tbl.def(NR.brk, brk);

@@ -209,6 +209,24 @@ int main(void) {
   printf("after close: %s\n", k);
   munmap(k, 4096);
 
+  /* ---- MAP_PRIVATE: sees the file until written, then writes stay private ---- */
+  int fp = mfd("private", 0);
+  write(fp, "original", 8);
+  char *pm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fp, 0);
+  pwrite(fp, "CHANGED!", 8, 0);
+  printf("private map sees a later file write: %.8s\n", pm);
+  fflush(stdout);
+  pid_t pc = fork();
+  if (pc == 0) { memcpy(pm, "child...", 8); _exit(0); }
+  waitpid(pc, NULL, 0);
+  printf("after the child wrote its copy: %.8s\n", pm);
+  memcpy(pm, "mine....", 8);
+  char pb[9] = { 0 };
+  pread(fp, pb, 8, 0);
+  printf("private write: map %.8s, file %s\n", pm, pb);
+  munmap(pm, 4096);
+  close(fp);
+
   /* ---- SIGBUS past the end of a shared mapping, until the file grows ---- */
   int f9 = mfd("bus", 0);
   ftruncate(f9, 4096);
