@@ -168,6 +168,21 @@ export class MemoryFile {
     return r >= 0 && r < off + PAGE_SIZE;
   }
 
+  /** Bytes of [off, off+len) that hold data (SEEK_DATA/SEEK_HOLE extents; page granular). */
+  dataBytes(off: number, len: number): number {
+    const end = off + len;
+    let at = off, n = 0;
+    while (at < end) {
+      const data = native.lseek(this.fd, at, 3 /* SEEK_DATA */);
+      if (data < 0 || data >= end) break;
+      let hole = native.lseek(this.fd, data, 4 /* SEEK_HOLE */);
+      if (hole < 0 || hole > end) hole = end;
+      n += hole - data;
+      at = hole;
+    }
+    return n;
+  }
+
   read(off: number, dst: Uint8Array, dstOff: number, len: number): void {
     while (len > 0) {
       const c = this.chunk(off);

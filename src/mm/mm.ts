@@ -28,6 +28,14 @@ export interface MapSource {
   readonly mapIno: number;
   /** The file's size when mapped, if known: pages wholly past it raise SIGBUS. */
   readonly mapSize?: number;
+  /**
+   * For files whose data lives in the memory file (mm/shmem.ts): the backing holding
+   * file offsets [0, end), grown if needed, so MAP_SHARED maps the file's own pages; or
+   * -errno. Absent: MAP_SHARED gets a private copy of the bytes.
+   */
+  sharedBacking?(mf: MemoryFile, end: number): Backing | number;
+  /** Shared mappings may not be writable (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE). */
+  readonly writeSealed?: boolean;
 }
 
 /**
@@ -37,6 +45,8 @@ export interface MapSource {
  */
 export class Backing {
   users = 1;
+  /** For a file's pages (mm/shmem.ts): the address spaces that have mapped them. */
+  mappers: Set<MM> | null = null;
   constructor(
     readonly off: number,
     public len: number,
@@ -252,6 +262,9 @@ export class MM {
       }
     }
     const shared = type !== MAP_PRIVATE;
+    if (file !== null && file.sharedBacking !== undefined) {
+      return this.mmapFilePages(addr, size, prot, flags, file, off, maxProt, shared);
+    }
     const b = this.newBacking(size);
     if (file !== null) {
       const r = this.fillFromFile(b.off, size, file, off);
@@ -271,6 +284,55 @@ export class MM {
     this.insert(vma);
     if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) this.mf.populate(b.off, size);
     return addr;
+  }
+
+  /**
+   * A mapping of a file whose pages are in the memory file: map those very pages. A
+   * shared mapping writes them; a private one is copy-on-write over them (it sees the
+   * file's changes until its first write, which gives the VMA pages of its own).
+   */
+  private mmapFilePages(addr: number, size: number, prot: number, flags: number, file: MapSource, off: number,
+    maxProt: number, shared: boolean): number {
+    const b = (file.sharedBacking as (mf: MemoryFile, end: number) => Backing | number)(this.mf, off + size);
+    if (typeof b === 'number') return b;
+    const memOff = b.off + off;
+    // Pages wholly past the end of the file fault with SIGBUS; the file keeps the
+    // boundary current as it grows or shrinks (fileResized).
+    const vma = new Vma(b, addr, addr + size, prot, shared ? MAP_SHARED : MAP_PRIVATE, memOff, file, off, maxProt, '');
+    vma.cow = !shared;
+    if (file.mapSize !== undefined) vma.eof = addr + Math.max(0, pageUp(file.mapSize) - off);
+    const r = this.hostMap(vma);
+    if (r < 0) return r;
+    if (!this.refs.has(b)) b.users++;
+    b.mappers?.add(this);
+    this.insert(vma);
+    if (shared && (flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
+      this.mf.populate(memOff, size);
+    }
+    return addr;
+  }
+
+  /** A file whose pages b holds now has size bytes: move the SIGBUS boundary of the VMAs over them. */
+  fileResized(b: Backing, size: number): void {
+    for (const v of this.vmas) {
+      if (v.backing !== b) continue;
+      const eof = v.start + Math.max(0, pageUp(size) - v.fileOff);
+      if (eof === v.eof) continue;
+      v.eof = eof;
+      this.hostProtect(v);
+    }
+  }
+
+  /** Whether some VMA maps (part of) b. */
+  maps(b: Backing): boolean {
+    return this.refs.has(b);
+  }
+
+  /** Whether some shared VMA over b may be made writable (Linux's VM_SHARED|VM_MAYWRITE). */
+  mapsSharedWritable(b: Backing): boolean {
+    if (!this.refs.has(b)) return false;
+    for (const m of this.vmas) if (m.backing === b && m.shared && (m.maxProt & PROT_WRITE) !== 0) return true;
+    return false;
   }
 
   /** Copies file bytes [off, off+size) into the memory file; the rest stays zero. */
@@ -473,6 +535,13 @@ export class MM {
     const b = m.backing;
     const extOff = m.memOff + (m.end - m.start);
     const fileOff = m.fileOff + (m.end - m.start);
+    if (m.shared && b.mappers !== null) {
+      // A file's shared pages: grow over the next pages of the same file.
+      if (extOff + grow > b.off + b.len) return -E.ENOMEM;
+      if (this.as.map(m.end, grow, m.hostProt, extOff) < 0) return -E.ENOMEM;
+      m.end += grow;
+      return 0;
+    }
     const own = b !== this.heapBacking && b.users === 1 && !m.cow;
     let usable = own && extOff + grow <= b.off + b.len;
     if (usable) {
@@ -502,6 +571,20 @@ export class MM {
 
   /** Moves [oldAddr, oldAddr+oldSize) of m to dest with newSize, copying its bytes. */
   private moveRange(m: Vma, oldAddr: number, oldSize: number, newSize: number, dest: number): number {
+    if (m.shared && m.backing.mappers !== null) {
+      // A file's shared pages: the new VMA maps the same pages (no copy).
+      const b = m.backing;
+      const memOff = m.memOff + (oldAddr - m.start);
+      if (memOff + newSize > b.off + b.len) return -E.ENOMEM;
+      const v = new Vma(b, dest, dest + newSize, m.prot, m.flags, memOff, m.file, m.fileOff + (oldAddr - m.start),
+        m.maxProt, m.name);
+      if (m.eof !== Infinity) v.eof = dest + (m.eof - oldAddr);
+      if (this.hostMap(v) < 0) return -E.ENOMEM;
+      this.insert(v);
+      this.munmap(oldAddr, oldSize);
+      this.lastHit = null;
+      return dest;
+    }
     const nb = this.newBacking(newSize);
     const memOff = nb.off;
     const srcOff = m.memOff + (oldAddr - m.start);
@@ -742,7 +825,10 @@ export class MM {
     // The child uses every backing the parent does, except those only DONTFORK VMAs map.
     const inherited = new Set<Backing>();
     for (const m of this.vmas) if (!m.dontFork && !(m.wipeOnFork && !m.shared)) inherited.add(m.backing);
-    for (const b of inherited) b.users++;
+    for (const b of inherited) {
+      b.users++;
+      b.mappers?.add(c);
+    }
     if (this.heapBacking !== null) {
       c.heapBacking = this.heapBacking;
       if (!this.refs.has(this.heapBacking)) this.heapBacking.users++;

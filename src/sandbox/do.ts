@@ -28,6 +28,7 @@ import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
 import { killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
 import { hostConsole } from '../fs/host/stdio';
+import { fifoTaskExit } from '../fs/pipe/fifo';
 import { pidfdTarget } from '../syscalls/pidfd';
 import { resolveCommand } from './path';
 import type { Strace as StraceT } from './strace';
@@ -287,6 +288,7 @@ function wireHooks(kernel: Kernel): void {
   };
   kernel.exitHooks = {
     taskExit: (t: Task) => {
+      fifoTaskExit(t);
       t.fdTable.decUsers();
       t.fs.decUsers();
     },

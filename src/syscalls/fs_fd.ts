@@ -10,9 +10,12 @@ import {
 } from '../vfs/abi';
 import type { FileDescription } from '../vfs/file';
 import { isOwner } from '../vfs/perm';
+import { CAP_SYS_RESOURCE } from '../auth/creds';
 import { NR } from './names';
 import { SyscallTable } from './table';
 import { fsScratch, int, uint } from './fs_util';
+import { lockCmd } from './fs_lock';
+import { sealCmd } from './memfd';
 
 function dup(t: Task, fd: number): number {
   return t.fdTable.dup(int(fd), 0, false);
@@ -33,26 +36,6 @@ function dup3(t: Task, oldFd: number, newFd: number, flags: number): number {
   if (nfd === oldFd) return -E.EINVAL;
   if (nfd >= t.fdTable.limit) return -E.EBADF;
   return t.fdTable.dup2(oldFd, nfd, (flags & O_CLOEXEC) !== 0);
-}
-
-/** Record-lock requests: struct flock is {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid}. */
-const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
-const FLOCK_SIZE = 32;
-
-function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): number {
-  if (t.mm.copyIn(arg, fsScratch, 0, FLOCK_SIZE) < 0) return -E.EFAULT;
-  const type = fsScratch.readInt16LE(0);
-  const whence = fsScratch.readInt16LE(2);
-  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return -E.EINVAL;
-  if (whence < 0 || whence > 2) return -E.EINVAL;
-  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
-    // No other holder exists in the sentry's model yet: the lock would be granted.
-    fsScratch.writeInt16LE(F_UNLCK, 0);
-    return t.mm.copyOut(arg, fsScratch, 0, FLOCK_SIZE) < 0 ? -E.EFAULT : 0;
-  }
-  if (type === F_RDLCK && !f.readable) return -E.EBADF;
-  if (type === F_WRLCK && !f.writable) return -E.EBADF;
-  return 0;
 }
 
 /** Commands an O_PATH description accepts (Linux's check_fcntl_cmd). */
@@ -96,15 +79,15 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
       fsScratch.fill(0, 0, 8);
       return t.mm.copyOut(arg, fsScratch, 0, 8) < 0 ? -E.EFAULT : 0;
     case F_GETLEASE:
-      return F_UNLCK;
+      return 2; // F_UNLCK
     case F_SETLEASE: case F_NOTIFY:
       return -E.EINVAL;
     case F_GETPIPE_SZ:
       return f instanceof PipeFD ? f.pipe.capacity : -E.EBADF;
     case F_SETPIPE_SZ:
-      return f instanceof PipeFD ? f.pipe.setCapacity(uint(arg)) : -E.EBADF;
+      return f instanceof PipeFD ? f.pipe.setCapacity(uint(arg), t.creds.hasCap(CAP_SYS_RESOURCE)) : -E.EBADF;
     case F_ADD_SEALS: case F_GET_SEALS:
-      return -E.EINVAL;
+      return sealCmd(f, cmd, arg);
     default:
       return -E.EINVAL;
   }
@@ -178,11 +161,11 @@ export function register(table: SyscallTable): void {
   table.def(NR.dup2, dup2);
   table.def(NR.dup3, dup3);
   table.def(NR.fcntl, fcntl, 'partial',
-    'record locks (F_SETLK/F_GETLK, OFD locks) are always granted; leases, F_NOTIFY and seals are not supported');
+    'leases and F_NOTIFY are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, not the old TCGETA/TCSETA), window size, ' +
     'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER and job control; ' +
     'host terminals pass termios and window size through, job control is emulated; no TIOCSTI, TIOCEXCL, TIOCVHANGUP, modem lines');
   table.def(NR.pipe, pipe);
-  table.def(NR.pipe2, pipe2, 'partial', 'O_DIRECT (packet mode) is accepted but pipes stay byte streams');
+  table.def(NR.pipe2, pipe2);
 }

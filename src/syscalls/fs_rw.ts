@@ -10,10 +10,8 @@ import type { FileDescription } from '../vfs/file';
 import { SEEK_HOLE } from '../vfs/abi';
 import { NR } from './names';
 import { SyscallTable } from './table';
-import { BLOCKED } from './types';
 import {
-  MAX_RW_COUNT, brokenPipe, fsScratch, i64, int, putI64, readIovecs, readToUser, readvToUser, writeFromUser,
-  writevFromUser,
+  MAX_RW_COUNT, int, readIovecs, readToUser, readvToUser, writeFromUser, writevFromUser,
 } from './fs_util';
 
 /** Linux's access_ok: the range must lie in user space (mapping is checked on copy). */
@@ -147,67 +145,7 @@ function lseek(t: Task, fd: number, off: number, whence: number): number {
   return f.lseek(t, off, whence);
 }
 
-const sendBuf = Buffer.alloc(65536);
-
-/**
- * sendfile(out, in, offset*, count): in must be seekable (read at explicit positions,
- * so a re-run after out blocked re-reads nothing it has not sent).
- */
-function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: number): number {
-  const inF = t.fdTable.get(int(inFd));
-  const outF = t.fdTable.get(int(outFd));
-  if (inF === null || outF === null || !inF.readable || !outF.writable) return -E.EBADF;
-  if (outF.append) return -E.EINVAL;
-  if (!inF.seekable) return -E.EINVAL;
-  let pos = inF.offset;
-  if (offAddr !== 0) {
-    if (t.mm.copyIn(offAddr, fsScratch, 0, 8) < 0) return -E.EFAULT;
-    pos = i64(fsScratch, 0);
-    if (pos < 0) return -E.EINVAL;
-  }
-  if (count < 0) return -E.EINVAL;
-  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
-  if (!t.restarting) t.ioProgress = 0;
-  let done = t.ioProgress;
-  let ret = 0;
-  while (done < count) {
-    const n = inF.read(t, sendBuf, 0, Math.min(sendBuf.length, count - done), pos + done);
-    if (n < 0) {
-      ret = n;
-      break;
-    }
-    if (n === 0) break;
-    const w = outF.write(t, sendBuf, 0, n, -1);
-    if (w === BLOCKED) {
-      t.ioProgress = done;
-      return BLOCKED;
-    }
-    if (w < 0) {
-      if (w === -E.EPIPE) brokenPipe(t);
-      ret = w;
-      break;
-    }
-    done += w;
-    if (w < n) continue;
-  }
-  t.ioProgress = 0;
-  if (done === 0 && ret < 0) return ret;
-  if (offAddr !== 0) {
-    putI64(fsScratch, 0, pos + done);
-    if (t.mm.copyOut(offAddr, fsScratch, 0, 8) < 0) return -E.EFAULT;
-  } else {
-    inF.offset = pos + done;
-  }
-  if (done > 0 && fsnotify.marks !== 0) {
-    // Linux's do_splice_direct reports both ends.
-    notifyDentry(inF.dentry, IN_ACCESS);
-    notifyDentry(outF.dentry, IN_MODIFY);
-  }
-  return done;
-}
-
 export function register(table: SyscallTable): void {
-  table.def(NR.sendfile, sendfile, 'partial', 'the input must be a seekable file (EINVAL for pipes and sockets)');
   table.def(NR.read, read);
   table.def(NR.write, write);
   table.def(NR.pread64, pread64);

@@ -12,6 +12,7 @@ import { vfsHooks } from '../vfs/hooks';
 import { Walk } from '../vfs/walk';
 import { EVENT_IN } from '../waiter/waiter';
 import { BLOCKED } from './types';
+import { PipeFD } from '../fs/pipe/pipe';
 
 /** Scratch for one syscall at a time (the sentry runs handlers one after another). */
 export const fsScratch = Buffer.alloc(65536);
@@ -132,7 +133,14 @@ export function writeFromUser(t: Task, f: FileDescription, addr: number, len: nu
     if (r === -E.EPIPE) brokenPipe(t);
     return r;
   }
-  const r = writePiece(t, f, addr + start, len - start, pos < 0 ? -1 : pos + start);
+  const pipe = f instanceof PipeFD ? f.pipe : null;
+  if (pipe !== null) pipe.beginWrite(len - start);
+  let r: number;
+  try {
+    r = writePiece(t, f, addr + start, len - start, pos < 0 ? -1 : pos + start);
+  } finally {
+    if (pipe !== null) pipe.endWrite();
+  }
   if (r === BLOCKED) {
     t.ioProgress = start + pieceProgress;
     return BLOCKED;
@@ -219,6 +227,17 @@ export function writevFromUser(t: Task, f: FileDescription, cnt: number, total: 
   }
   if (!t.restarting) t.ioProgress = 0;
   const start = t.ioProgress;
+  const pipe = f instanceof PipeFD ? f.pipe : null;
+  if (pipe === null) return writevLoop(t, f, cnt, pos, start);
+  pipe.beginWrite(total - start);
+  try {
+    return writevLoop(t, f, cnt, pos, start);
+  } finally {
+    pipe.endWrite();
+  }
+}
+
+function writevLoop(t: Task, f: FileDescription, cnt: number, pos: number, start: number): number {
   let done = 0;
   for (let i = 0; i < cnt; i++) {
     const v = iovs[i];

@@ -37,6 +37,11 @@ function mmap(t: Task, addr: number, len: number, prot: number, flags: number, f
       if ((prot & PROT_EXEC) !== 0) return -E.EPERM;
       maxProt &= ~PROT_EXEC;
     }
+    if (shared && src.writeSealed === true) {
+      // memfd F_SEAL_WRITE/F_SEAL_FUTURE_WRITE: no writable shared mapping, now or later.
+      if ((prot & PROT_WRITE) !== 0) return -E.EPERM;
+      maxProt &= ~PROT_WRITE;
+    }
     if (off + len > 2 ** 63) return -E.EOVERFLOW;
   } else {
     off = 0;
@@ -97,12 +102,14 @@ function msync(t: Task, addr: number, len: number, flags: number): number {
 }
 
 export function register(tbl: SyscallTable): void {
-  tbl.def(NR.mmap, mmap, 'partial', 'MAP_SHARED of a regular file is a private copy: writes do not reach the file, and other processes do not see file changes');
+  tbl.def(NR.mmap, mmap, 'partial',
+    'MAP_SHARED of tmpfs files and memfds maps the file\'s own pages (shared with other mappings, processes and read/write); MAP_PRIVATE of them is copy-on-write over those pages, but per VMA: the first write copies the whole VMA, which then stops seeing later file changes on Linux it would still see on untouched pages; MAP_SHARED of an image file is a copy, which cannot be told apart while the image is read-only and immutable (writing needs O_RDWR, which copies the file up into tmpfs)');
   tbl.def(NR.munmap, munmap);
   tbl.def(NR.mprotect, mprotect);
   tbl.def(NR.brk, brk);
   tbl.def(NR.mremap, mremap, 'partial', 'MREMAP_DONTUNMAP is refused with EINVAL; a moved mapping is copied, not remapped');
   tbl.def(NR.madvise, madvise, 'partial', 'advice other than MADV_DONTNEED is accepted and ignored');
   tbl.def(NR.mincore, mincore);
-  tbl.def(NR.msync, msync, 'partial', 'shared file mappings are private copies, so there is nothing to write back');
+  tbl.def(NR.msync, msync, 'partial',
+    'nothing to write back: tmpfs/memfd shared mappings are the file\'s pages, host-file shared mappings are private copies');
 }

@@ -4,6 +4,16 @@
 // allocation.
 import * as E from '../abi/errno';
 import type { FileDescription } from './file';
+import { hasLocks, ownerGone, rangeRelease } from './locks';
+
+/**
+ * An fd of this table stops referring to f (close, dup2 over it, exec, exit): as on
+ * Linux, the POSIX record locks the table (the "process") holds on the file go with it.
+ */
+function closing(table: FdTable, f: FileDescription): void {
+  if (hasLocks(f.inode)) rangeRelease(f.inode, table);
+  f.decRef();
+}
 
 export class FdTable {
   private files: (FileDescription | null)[] = [];
@@ -78,7 +88,7 @@ export class FdTable {
     const old = files[fd];
     files[fd] = f;
     this.cloexec[fd] = cloexec;
-    if (old !== null) old.decRef();
+    if (old !== null) closing(this, old);
     return fd;
   }
 
@@ -90,7 +100,7 @@ export class FdTable {
     this.cloexec[fd] = false;
     if (fd < this.hint) this.hint = fd;
     this.trim();
-    f.decRef();
+    closing(this, f);
     return 0;
   }
 
@@ -156,7 +166,7 @@ export class FdTable {
         files[fd] = null;
         this.cloexec[fd] = false;
         if (fd < this.hint) this.hint = fd;
-        f.decRef();
+        closing(this, f);
       }
     }
     this.trim();
@@ -168,7 +178,8 @@ export class FdTable {
     this.files = [];
     this.cloexec = [];
     this.hint = 0;
-    for (const f of files) if (f !== null) f.decRef();
+    for (const f of files) if (f !== null) closing(this, f);
+    ownerGone(this);
   }
 
   /** close_range(first, last): closes (or marks cloexec) the open fds in the range. */
@@ -207,6 +218,11 @@ export class FdTable {
   }
 
   // ---- sharing (CLONE_FILES) ----
+  /** How many tasks share the table (close_range(CLOSE_RANGE_UNSHARE) copies it when > 1). */
+  get userCount(): number {
+    return this.users;
+  }
+
   incUsers(): void {
     this.users++;
   }

@@ -8,7 +8,8 @@
 // They return a count, -errno, or BLOCKED after parking the task (the syscall runs
 // again when woken).
 import * as E from '../abi/errno';
-import type { MapSource } from '../mm/mm';
+import type { Backing, MapSource } from '../mm/mm';
+import type { MemoryFile } from '../mm/memfile';
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../waiter/waiter';
 import {
   MAX_OFFSET, O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END,
@@ -16,6 +17,7 @@ import {
 } from './abi';
 import type { Dentry } from './dentry';
 import { fsnotify, lastClose, notifyClose } from './fsnotify';
+import { releaseDescription } from './locks';
 import type { DirEntry, Inode } from './inode';
 import type { Mount } from './mount';
 import { Stat } from './stat';
@@ -74,10 +76,14 @@ export abstract class FileDescription {
     if (--this.refs === 0) {
       const d = this.dentry;
       if (fsnotify.marks !== 0 && !this.isPath) notifyClose(d, this.writable);
+      if (this.holdsLocks) releaseDescription(this.inode, this);
       this.release();
       if (--d.openCount === 0 && d.deleteSelfPending) lastClose(d);
     }
   }
+
+  /** Set once the description has taken a flock or OFD lock (released with it). */
+  holdsLocks = false;
 
   get refCount(): number {
     return this.refs;
@@ -144,6 +150,11 @@ export abstract class FileDescription {
 
   fsync(_t: VfsTask): number {
     return -E.EINVAL;
+  }
+
+  /** fallocate(2) on a regular file opened for writing, after the VFS's checks. */
+  fallocate(_t: VfsTask, _mode: number, _off: number, _len: number): number {
+    return -E.EOPNOTSUPP;
   }
 
   /** FIONREAD: bytes readable without blocking, or -ENOTTY. */
@@ -291,6 +302,9 @@ export class DirectoryFile extends FileDescription {
 /** Something that can read file bytes at a position (a regular file's data). */
 export interface ByteSource {
   readAt(dst: Uint8Array, dstOff: number, len: number, pos: number): number;
+  /** Files whose data can live in the memory file (tmpfs, memfd): see MapSource. */
+  sharedBacking?(mf: MemoryFile, end: number): Backing | number;
+  readonly writeSealed?: boolean;
 }
 
 /** Whether x offers readAt (regular-file inodes of tmpfs and the host do). */
@@ -303,6 +317,8 @@ export function isByteSource(x: unknown): x is ByteSource {
  * the description), so mappings stay readable after the fd is closed, as on Linux.
  */
 export class FileMapSource implements MapSource {
+  readonly sharedBacking?: (mf: MemoryFile, end: number) => Backing | number;
+
   constructor(
     private readonly src: ByteSource,
     readonly mapName: string,
@@ -310,7 +326,14 @@ export class FileMapSource implements MapSource {
     readonly mapIno: number,
     /** The file's size at mmap time (pages wholly past it fault with SIGBUS). */
     readonly mapSize?: number,
-  ) {}
+  ) {
+    const share = src.sharedBacking;
+    if (share !== undefined) this.sharedBacking = (mf, end) => share.call(src, mf, end);
+  }
+
+  get writeSealed(): boolean {
+    return this.src.writeSealed === true;
+  }
 
   readForMap(dst: Uint8Array, dstOff: number, len: number, pos: number): number {
     return this.src.readAt(dst, dstOff, len, pos);

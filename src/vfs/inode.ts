@@ -157,6 +157,10 @@ export abstract class Inode {
   create(_t: VfsTask, _name: string, _a: CreateArgs): Inode | number {
     return this.fs.readOnly ? -E.EROFS : -E.EPERM;
   }
+  /** O_TMPFILE: a new regular file without a name (link count 0) for this directory. */
+  tmpfile(_t: VfsTask, _a: CreateArgs): Inode | number {
+    return this.fs.readOnly ? -E.EROFS : -E.EOPNOTSUPP;
+  }
   mkdir(_t: VfsTask, _name: string, _a: CreateArgs): Inode | number {
     return this.fs.readOnly ? -E.EROFS : -E.EPERM;
   }

@@ -5,7 +5,7 @@
 // match: name resolution errors first, then EEXIST/ENOENT on the last component, then
 // EROFS, then permission (EACCES/EPERM), then what the file system says.
 import * as E from '../abi/errno';
-import { CAP_CHOWN, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, Credentials } from '../auth/creds';
+import { CAP_CHOWN, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, Credentials } from '../auth/creds';
 import type { MapSource } from '../mm/mm';
 import {
   MAY_EXEC, MAY_READ, MAY_WRITE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOCTTY,
@@ -86,10 +86,7 @@ export function openAt(w: Walk, path: string, flags: number, mode: number, umask
   if ((flags & O_TMPFILE_BIT) !== 0) {
     if ((flags & O_DIRECTORY) === 0) return -E.EINVAL;
     if ((accMode(flags) & MAY_WRITE) === 0) return -E.EINVAL;
-    const r = walkPath(w, path, true);
-    if (r < 0) return r;
-    if (!isDirI(w.d.inode)) return -E.ENOTDIR;
-    return -E.EOPNOTSUPP; // O_TMPFILE: not yet (issue 4)
+    return openTmpfile(w, path, flags, mode, umask);
   }
   if ((flags & O_PATH) !== 0) {
     const r = walkPath(w, path, (flags & O_NOFOLLOW) === 0);
@@ -154,6 +151,31 @@ export function openAt(w: Walk, path: string, flags: number, mode: number, umask
     r = walkParent(w, target);
     if (r < 0) return r;
   }
+}
+
+/**
+ * O_TMPFILE files that may still get a name (opened without O_EXCL): Linux's I_LINKABLE.
+ * linkAt refuses any other file whose link count is 0.
+ */
+const linkable = new WeakSet<Inode>();
+
+/** Linux's do_tmpfile: an unnamed regular file in the directory path names. */
+function openTmpfile(w: Walk, path: string, flags: number, mode: number, umask: number): FileDescription | number {
+  let r = walkPath(w, path, true);
+  if (r < 0) return r;
+  const dir = w.d.inode;
+  if (!isDirI(dir)) return -E.ENOTDIR;
+  if (w.mnt.readOnly) return -E.EROFS;
+  r = permission(w.creds, dir, MAY_WRITE | MAY_EXEC);
+  if (r < 0) return r;
+  const ino = dir.tmpfile(w.t, createArgs(w, dir, S_IFREG | (mode & 0o7777 & ~umask)));
+  if (typeof ino === 'number') return ino;
+  // Its dentry is "#ino" in that directory, never in its cache: /proc/pid/fd shows
+  // "dir/#ino (deleted)", as on Linux.
+  const d = new Dentry(`#${ino.ino}`, w.d, ino);
+  d.dead = true;
+  if ((flags & O_EXCL) === 0) linkable.add(ino);
+  return openDentry(w.t, w.mnt, d, flags & ~O_TRUNC);
 }
 
 /** Linux's do_open + may_open on the resolved (w.mnt, w.d). */
@@ -274,15 +296,30 @@ export function mkdirAt(w: Walk, path: string, mode: number, umask: number): num
 
 /** mknod for regular files, FIFOs, sockets and (with CAP_MKNOD) device nodes. */
 export function mknodAt(w: Walk, path: string, mode: number, rdev: number, umask: number): number {
+  const r = createNodeAt(w, path, mode, rdev, umask);
+  return typeof r === 'number' ? r : 0;
+}
+
+/**
+ * Creates a non-directory node at path (Linux's filename_create + vfs_create/vfs_mknod)
+ * and returns its inode: mknod, and bind() of a unix socket (mode S_IFSOCK; EEXIST
+ * when the name exists, which bind reports as EADDRINUSE). Character and block devices
+ * need CAP_MKNOD (EPERM), except the 0:0 whiteout.
+ */
+export function createNodeAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Inode | number {
   const r = prepareCreate(w, path, false);
   if (r < 0) return r;
+  const type = mode & S_IFMT;
+  if ((type === S_IFCHR || type === S_IFBLK) && !(type === S_IFCHR && rdev === 0) && !w.creds.hasCap(CAP_MKNOD)) {
+    return -E.EPERM;
+  }
   const parent = w.d;
-  const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, (mode & S_IFMT) | (mode & 0o7777 & ~umask), rdev));
+  const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, type | (mode & 0o7777 & ~umask), rdev));
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
   addDentry(parent, w.name, ino);
   notifyName(parent.inode, IN_CREATE, w.name, ino);
-  return 0;
+  return ino;
 }
 
 export function symlinkAt(w: Walk, target: string, path: string): number {
@@ -321,9 +358,10 @@ export function linkAt(wOld: Walk, oldPath: string, follow: boolean, wNew: Walk,
   if (inode.fs !== parent.inode.fs) return -E.EXDEV;
   if (isDirI(inode)) return -E.EPERM;
   inode.stat(st);
-  if (st.nlink === 0) return -E.ENOENT;
+  if (st.nlink === 0 && !linkable.has(inode)) return -E.ENOENT;
   r = parent.inode.link(wNew.t, wNew.name, inode);
   if (r < 0) return r;
+  linkable.delete(inode);
   parent.forget(wNew.name);
   addDentry(parent, wNew.name, inode);
   if (fsnotify.marks !== 0) {

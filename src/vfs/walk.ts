@@ -9,7 +9,11 @@
 //  - ".." never climbs above the caller's root, and crosses mounts upward; a lookup
 //    that lands on a mountpoint continues in the mounted file system;
 //  - absolute symlink targets restart at the caller's root, so no link can name a path
-//    outside the container's tree.
+//    outside the container's tree;
+//  - openat2's RESOLVE_* flags (w.resolve) restrict all of the above: no mount crossing
+//    (EXDEV), no magic links or no symlinks at all (ELOOP), no escape from the start
+//    directory (BENEATH: EXDEV; IN_ROOT: the start directory is the root), and cached
+//    dentries only (EAGAIN).
 //
 // A Walk is a reusable cursor: syscall handlers keep a few module-level instances and
 // the walk mutates (mnt, d) in place, so resolving a cached path allocates nothing but
@@ -22,6 +26,11 @@ import { Dentry } from './dentry';
 import type { Mount } from './mount';
 import { mayFollowLink, permission } from './perm';
 import type { VfsTask } from './task';
+
+/** openat2 resolve flags (struct open_how.resolve). */
+export const RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
+  RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10, RESOLVE_CACHED = 0x20;
+const SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
 
 /** Kinds of last component (Linux's LAST_*). */
 export const LAST_NORM = 0, LAST_DOT = 1, LAST_DOTDOT = 2, LAST_ROOT = 3;
@@ -43,6 +52,8 @@ export class Walk {
   trailingSlash = false;
   /** Symlinks followed so far in this resolution. */
   links = 0;
+  /** RESOLVE_* restrictions (openat2); 0 for every other call. */
+  resolve = 0;
 
   /** Starts a resolution at the caller's cwd (relative paths) or root (absolute ones). */
   init(t: VfsTask, ctx: FsContext): this {
@@ -53,6 +64,7 @@ export class Walk {
     this.mnt = ctx.cwd.mnt;
     this.d = ctx.cwd.d;
     this.links = 0;
+    this.resolve = 0;
     this.name = '';
     this.lastType = LAST_NORM;
     this.trailingSlash = false;
@@ -69,16 +81,27 @@ export class Walk {
 
 const isDirMode = (m: number) => (m & S_IFMT) === S_IFDIR;
 
-/** Moves down through any mounts stacked on the current dentry. */
-export function crossMounts(w: Walk): void {
+/** Moves down through any mounts stacked on the current dentry (EXDEV under RESOLVE_NO_XDEV). */
+export function crossMounts(w: Walk): number {
   while (w.d.mountCount > 0) {
     const ns = w.mnt.ns;
-    if (ns === null) return;
+    if (ns === null) return 0;
     const m = ns.lookup(w.mnt, w.d);
-    if (m === null) return;
+    if (m === null) return 0;
+    if ((w.resolve & RESOLVE_NO_XDEV) !== 0) return -E.EXDEV;
     w.mnt = m;
     w.d = m.root;
   }
+  return 0;
+}
+
+/** ".." under openat2's restrictions: EXDEV for leaving the start dir or crossing a mount. */
+function dotdotResolve(w: Walk): number {
+  const atRoot = w.d === w.rootD && w.mnt === w.rootMnt;
+  if (atRoot && (w.resolve & RESOLVE_BENEATH) !== 0) return -E.EXDEV;
+  if ((w.resolve & RESOLVE_NO_XDEV) !== 0 && !atRoot && w.d === w.mnt.root) return -E.EXDEV;
+  dotdot(w);
+  return 0;
 }
 
 /** "..": up one level, never above the caller's root, crossing mounts upward. */
@@ -135,6 +158,7 @@ export function walkParent(w: Walk, path: string): number {
   const n = path.length;
   let i = 0;
   if (n > 0 && path.charCodeAt(0) === SLASH) {
+    if ((w.resolve & RESOLVE_BENEATH) !== 0) return -E.EXDEV;
     w.mnt = w.rootMnt;
     w.d = w.rootD;
     while (i < n && path.charCodeAt(i) === SLASH) i++;
@@ -172,14 +196,17 @@ function step(w: Walk, name: string): number {
   const type = classify(name);
   if (type === LAST_DOT) return 0;
   if (type === LAST_DOTDOT) {
+    if (w.resolve !== 0) return dotdotResolve(w);
     dotdot(w);
     return 0;
   }
   const pm = w.mnt, pd = w.d;
+  if ((w.resolve & RESOLVE_CACHED) !== 0 && pd.cached(name) === undefined) return -E.EAGAIN;
   const c = lookupChild(w.t, pd, name);
   if (typeof c === 'number') return c;
   w.d = c;
-  crossMounts(w);
+  const x = crossMounts(w);
+  if (x < 0) return x;
   if ((w.d.inode.mode & S_IFMT) === S_IFLNK) return followLink(w, pm, pd);
   return 0;
 }
@@ -189,6 +216,7 @@ function step(w: Walk, name: string): number {
  * straight to their target; others are resolved from pd (relative) or the root.
  */
 export function followLink(w: Walk, pm: Mount, pd: Dentry): number {
+  if ((w.resolve & RESOLVE_NO_SYMLINKS) !== 0) return -E.ELOOP;
   if (++w.links > MAXSYMLINKS) return -E.ELOOP;
   const inode = w.d.inode;
   const mf = mayFollowLink(w.creds, pd.inode, inode);
@@ -196,6 +224,12 @@ export function followLink(w: Walk, pm: Mount, pd: Dentry): number {
   const magic = inode.getLink(w.t);
   if (magic !== null) {
     if (typeof magic === 'number') return magic;
+    if (w.resolve !== 0) {
+      // Linux's nd_jump_link.
+      if ((w.resolve & RESOLVE_NO_MAGICLINKS) !== 0) return -E.ELOOP;
+      if ((w.resolve & RESOLVE_NO_XDEV) !== 0 && magic.mnt !== w.mnt) return -E.EXDEV;
+      if ((w.resolve & SCOPED) !== 0) return -E.EXDEV;
+    }
     w.mnt = magic.mnt;
     w.d = magic.d;
     return 0;
@@ -203,6 +237,9 @@ export function followLink(w: Walk, pm: Mount, pd: Dentry): number {
   const target = inode.readlink(w.t);
   if (typeof target === 'number') return target;
   if (target.length === 0) return -E.ENOENT;
+  // An absolute target jumps to the root (nd_jump_root): not beneath the start
+  // directory, and a mount crossing unless already on the root's mount.
+  if (target.charCodeAt(0) === SLASH && (w.resolve & RESOLVE_NO_XDEV) !== 0 && pm !== w.rootMnt) return -E.EXDEV;
   w.mnt = pm;
   w.d = pd;
   let r = walkParent(w, target);
@@ -221,14 +258,17 @@ export function walkLast(w: Walk, follow: boolean): number {
     case LAST_DOT:
       return 0;
     case LAST_DOTDOT:
+      if (w.resolve !== 0) return dotdotResolve(w);
       dotdot(w);
       return 0;
   }
   const pm = w.mnt, pd = w.d;
+  if ((w.resolve & RESOLVE_CACHED) !== 0 && pd.cached(w.name) === undefined) return -E.EAGAIN;
   const c = lookupChild(w.t, pd, w.name);
   if (typeof c === 'number') return c;
   w.d = c;
-  crossMounts(w);
+  const x = crossMounts(w);
+  if (x < 0) return x;
   if (follow && (w.d.inode.mode & S_IFMT) === S_IFLNK) return followLink(w, pm, pd);
   return 0;
 }

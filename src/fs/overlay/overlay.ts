@@ -284,6 +284,14 @@ export class OverlayInode extends Inode {
     return this.newChild(t, name, (pu) => pu.create(t, name, a));
   }
 
+  override tmpfile(t: VfsTask, a: CreateArgs): Inode | number {
+    const r = this.copyUp(t);
+    if (r < 0) return r;
+    const u = (this.upper as TmpDir).tmpfile(t, a);
+    if (typeof u === 'number') return u;
+    return new OverlayInode(this.fs, this, '', u as TmpInode, null);
+  }
+
   override mkdir(t: VfsTask, name: string, a: CreateArgs): Inode | number {
     return this.newChild(t, name, (pu) => pu.mkdir(t, name, a));
   }

@@ -1,20 +1,27 @@
-// Pipes: a ring buffer with Linux's default capacity (65536 bytes), PIPE_BUF (4096)
-// atomicity, EOF when the last writer is gone, EPIPE when the last reader is gone
-// (the write syscalls then raise SIGPIPE through vfsHooks.brokenPipe), EAGAIN for
-// O_NONBLOCK, and blocking through the pipe's wait queue.
-//
-// Writes larger than PIPE_BUF may be split: write() here stores what fits and returns
-// the short count; the write syscall calls again for the rest, which parks the task
-// (the syscall keeps its progress in t.ioProgress across the re-run).
+// Pipes, modelled as Linux's pipe_inode_info: a ring of page-sized buffers (slots), by
+// default 16 (65536 bytes). The slot model is what gives Linux's exact behaviour:
+// - a write of up to PIPE_BUF (4096) bytes is atomic: it goes into the last buffer if
+//   it fits there, else into a fresh slot of its own (or waits / EAGAIN);
+// - a bigger write first tops up the last buffer with its size modulo 4096, then fills
+//   whole free slots; when no slot is free it returns what it wrote (the write syscall
+//   calls again for the rest, parking the task; its progress is in t.ioProgress);
+// - a pipe is writable (poll) while a slot is free; F_SETPIPE_SZ counts slots (EBUSY
+//   when the buffers in use would not fit);
+// - packet mode (O_DIRECT on the writing end): every write of up to 4096 bytes is one
+//   packet in a slot of its own, never merged with; a read returns at most one packet
+//   and drops what of it did not fit.
+// EOF when the last writer is gone, EPIPE (the write syscalls raise SIGPIPE through
+// vfsHooks.brokenPipe) when the last reader is gone, EAGAIN for O_NONBLOCK, blocking
+// through the pipe's wait queue.
 import * as E from '../../abi/errno';
 import {
   EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue,
 } from '../../waiter/waiter';
-import { O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, PIPE_BUF, S_IFDIR, S_IFIFO } from '../../vfs/abi';
+import { O_ACCMODE, O_DIRECT, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO } from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import { FileDescription } from '../../vfs/file';
-import { FileSystem, Inode } from '../../vfs/inode';
-import { Mount, anonMount } from '../../vfs/mount';
+import { Inode } from '../../vfs/inode';
+import { Mount } from '../../vfs/mount';
 import { DateTimeSource, Stat, TimeSource } from '../../vfs/stat';
 import { PseudoFs } from '../../vfs/pseudofs';
 import type { VfsTask } from '../../vfs/task';
@@ -24,18 +31,65 @@ export const PIPE_DEFAULT_SIZE = 65536;
 export const PIPE_MAX_SIZE = 1048576;
 const PAGE = 4096;
 
+/** One pipe buffer: a page, the bytes [off, off+len) of it, and whether it is a packet. */
+class Slot {
+  off = 0;
+  len = 0;
+  packet = false;
+  constructor(readonly page: Uint8Array) {}
+}
+
 export class Pipe {
-  private ring: Uint8Array | null = null;
+  /**
+   * The ring: `count` buffers in use from index `head` on, oldest first. Slots and their
+   * pages are made when first needed and then reused, so a pipe in steady use allocates
+   * nothing.
+   */
+  private ring: (Slot | undefined)[] = [];
   private head = 0;
+  private count = 0;
+  private maxSlots = PIPE_DEFAULT_SIZE / PAGE;
   /** Bytes buffered. */
   len = 0;
-  capacity = PIPE_DEFAULT_SIZE;
   readers = 0;
   writers = 0;
   readonly queue = new WaitQueue();
 
+  get capacity(): number {
+    return this.maxSlots * PAGE;
+  }
+
+  /** No free slot: writers wait (even if the last buffer has room for a small merge). */
+  get full(): boolean {
+    return this.count >= this.maxSlots;
+  }
+
+  /** Bytes a write could store now: free slots, plus the room left in the last buffer. */
   get free(): number {
-    return this.capacity - this.len;
+    let n = (this.maxSlots - this.count) * PAGE;
+    const last = this.last();
+    if (last !== undefined && !last.packet) n += PAGE - last.off - last.len;
+    return n;
+  }
+
+  /** The i-th buffer in use (0 = oldest). */
+  private at(i: number): Slot {
+    return this.ring[(this.head + i) % this.maxSlots] as Slot;
+  }
+
+  private last(): Slot | undefined {
+    return this.count > 0 ? this.at(this.count - 1) : undefined;
+  }
+
+  private newSlot(packet: boolean): Slot {
+    const idx = (this.head + this.count) % this.maxSlots;
+    let s = this.ring[idx];
+    if (s === undefined) s = this.ring[idx] = new Slot(new Uint8Array(PAGE));
+    s.off = 0;
+    s.len = 0;
+    s.packet = packet;
+    this.count++;
+    return s;
   }
 
   /** Reads up to n bytes into dst; count, 0 at EOF, -EAGAIN, -ERESTARTSYS or BLOCKED. */
@@ -47,60 +101,129 @@ export class Pipe {
       if (t.interrupted()) return -E.ERESTARTSYS;
       return t.block(this.queue, EVENT_IN | EVENT_HUP, -1);
     }
-    const ring = this.ring as Uint8Array;
-    const cap = this.capacity;
-    const count = Math.min(n, this.len);
-    const first = Math.min(count, cap - this.head);
-    dst.set(ring.subarray(this.head, this.head + first), off);
-    if (first < count) dst.set(ring.subarray(0, count - first), off + first);
-    this.head = (this.head + count) % cap;
-    this.len -= count;
-    if (this.len === 0) this.head = 0;
+    let done = 0;
+    while (done < n && this.count > 0) {
+      const s = this.at(0);
+      const k = Math.min(s.len, n - done);
+      dst.set(s.page.subarray(s.off, s.off + k), off + done);
+      done += k;
+      s.off += k;
+      s.len -= k;
+      this.len -= k;
+      if (s.packet) {
+        // The rest of a packet that did not fit is dropped.
+        this.len -= s.len;
+        s.len = 0;
+      }
+      if (s.len === 0) {
+        this.head = (this.head + 1) % this.maxSlots;
+        this.count--;
+      }
+      if (s.packet) break;
+    }
     this.queue.notify(EVENT_OUT | EVENT_WRNORM);
-    return count;
+    return done;
   }
 
-  /** Writes n bytes of src (all of them if n <= PIPE_BUF); count or -errno or BLOCKED. */
-  write(t: VfsTask, src: Uint8Array, off: number, n: number, nonblock: boolean): number {
+  // One write(2) may reach write() in several pieces (its buffer spans memory-file
+  // chunks or iovecs): the syscall brackets them so they lay out as one write would.
+  private wrTotal = -1;
+  private wrStarted = false;
+  private wrSlot: Slot | null = null;
+
+  /** The pieces that follow are one write of total bytes. */
+  beginWrite(total: number): void {
+    this.wrTotal = total;
+    this.wrStarted = false;
+    this.wrSlot = null;
+  }
+
+  endWrite(): void {
+    this.wrTotal = -1;
+    this.wrStarted = false;
+    this.wrSlot = null;
+  }
+
+  /** Copies up to n buffered bytes into dst without consuming them (tee, splice); the count. */
+  peek(dst: Uint8Array, off: number, n: number): number {
+    let done = 0;
+    for (let i = 0; i < this.count; i++) {
+      const s = this.at(i);
+      if (done >= n) break;
+      const k = Math.min(s.len, n - done);
+      dst.set(s.page.subarray(s.off, s.off + k), off + done);
+      done += k;
+    }
+    return done;
+  }
+
+  /**
+   * Writes n bytes of src (all of them if n <= PIPE_BUF), as packets when packet is
+   * set; count or -errno or BLOCKED.
+   */
+  write(t: VfsTask, src: Uint8Array, off: number, n: number, nonblock: boolean, packet = false): number {
     if (n === 0) return 0;
     if (this.readers === 0) return -E.EPIPE;
-    const free = this.free;
-    if (free === 0 || (n <= PIPE_BUF && free < n)) {
+    let done = 0;
+    const last = this.last();
+    if (this.wrTotal >= 0 && this.wrStarted) {
+      // A later piece of one write(2): it continues filling the page the write left
+      // partly filled, as Linux's copy from the whole iterator does.
+      const c = this.wrSlot;
+      if (c !== null && c === last && c.off + c.len < PAGE) {
+        const k = Math.min(PAGE - c.off - c.len, n);
+        c.page.set(src.subarray(off, off + k), c.off + c.len);
+        c.len += k;
+        done = k;
+      }
+    } else {
+      // pipe_write's merge: the write's size modulo a page may go into the last buffer.
+      const chars = (this.wrTotal >= 0 ? this.wrTotal : n) & (PAGE - 1);
+      if (chars !== 0 && chars <= n && last !== undefined && !last.packet && last.off + last.len + chars <= PAGE) {
+        last.page.set(src.subarray(off, off + chars), last.off + last.len);
+        last.len += chars;
+        done = chars;
+      }
+    }
+    this.wrStarted = true;
+    while (done < n && !this.full) {
+      const s = this.newSlot(packet);
+      const k = Math.min(PAGE, n - done);
+      s.page.set(src.subarray(off + done, off + done + k), 0);
+      s.len = k;
+      done += k;
+      this.wrSlot = s;
+    }
+    if (done === 0) {
       if (nonblock) return -E.EAGAIN;
       if (t.interrupted()) return -E.ERESTARTSYS;
       return t.block(this.queue, EVENT_OUT | EVENT_ERR, -1);
     }
-    let ring = this.ring;
-    if (ring === null) ring = this.ring = new Uint8Array(this.capacity);
-    const cap = this.capacity;
-    const count = Math.min(n, free);
-    const tail = (this.head + this.len) % cap;
-    const first = Math.min(count, cap - tail);
-    ring.set(src.subarray(off, off + first), tail);
-    if (first < count) ring.set(src.subarray(off + first, off + count), 0);
-    this.len += count;
+    this.len += done;
     this.queue.notify(EVENT_IN | EVENT_RDNORM);
-    return count;
+    return done;
   }
 
-  /** F_SETPIPE_SZ: rounds up to a power-of-two number of pages; EBUSY if data would not fit. */
-  setCapacity(size: number): number {
-    if (size < 0 || size > PIPE_MAX_SIZE) return -E.EPERM;
-    let pages = Math.max(1, Math.ceil(size / PAGE));
-    let p = 1;
-    while (p < pages) p *= 2;
-    pages = p;
-    const cap = pages * PAGE;
-    if (cap < this.len) return -E.EBUSY;
-    if (cap !== this.capacity) {
-      if (this.ring !== null) {
-        const nr = new Uint8Array(cap);
-        const old = this.ring;
-        for (let i = 0; i < this.len; i++) nr[i] = old[(this.head + i) % this.capacity];
-        this.ring = nr;
-      }
+  /**
+   * F_SETPIPE_SZ (Linux's pipe_set_size): size (an unsigned int) rounds up to a
+   * power-of-two number of pages, at least one; over 2^31 is EINVAL. Growing past
+   * /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE (EPERM); fewer slots than the
+   * buffers in use is EBUSY. Returns the new capacity.
+   */
+  setCapacity(size: number, privileged: boolean): number {
+    if (size > 2 ** 31) return -E.EINVAL;
+    let cap = PAGE;
+    while (cap < size) cap *= 2;
+    if (cap > this.capacity && cap > PIPE_MAX_SIZE && !privileged) return -E.EPERM;
+    const slots = cap / PAGE;
+    if (slots < this.count) return -E.EBUSY;
+    if (slots !== this.maxSlots) {
+      // Lay the buffers in use out from index 0 of a ring of the new size.
+      const ring: (Slot | undefined)[] = [];
+      for (let i = 0; i < this.count; i++) ring.push(this.at(i));
+      this.ring = ring;
       this.head = 0;
-      this.capacity = cap;
+      this.maxSlots = slots;
       this.queue.notify(EVENT_OUT | EVENT_WRNORM);
     }
     return cap;
@@ -113,7 +236,7 @@ export class Pipe {
       if (this.writers === 0) ev |= EVENT_HUP;
     }
     if (writeEnd) {
-      if (this.free >= PIPE_BUF || (this.free > 0 && this.capacity < PIPE_BUF)) ev |= EVENT_OUT | EVENT_WRNORM;
+      if (!this.full) ev |= EVENT_OUT | EVENT_WRNORM;
       if (this.readers === 0) ev |= EVENT_ERR;
     }
     return ev & (mask | EVENT_HUP | EVENT_ERR);
@@ -128,9 +251,10 @@ export class Pipe {
     if (read && --this.readers === 0) this.queue.notify(EVENT_ERR | EVENT_OUT);
     if (write && --this.writers === 0) this.queue.notify(EVENT_HUP | EVENT_IN);
     if (this.readers === 0 && this.writers === 0) {
-      this.ring = null;
-      this.len = 0;
+      this.ring = [];
       this.head = 0;
+      this.count = 0;
+      this.len = 0;
     }
   }
 }
@@ -195,7 +319,7 @@ export class PipeFD extends FileDescription {
   }
 
   override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
-    return this.pipe.write(t, src, srcOff, len, this.nonblocking);
+    return this.pipe.write(t, src, srcOff, len, this.nonblocking, (this.flags & O_DIRECT) !== 0);
   }
 
   override readiness(mask: number): number {
@@ -223,7 +347,7 @@ export class PipeFD extends FileDescription {
 
 /**
  * pipe2(): a new pipe's read and write ends (each with one reference). flags may hold
- * O_NONBLOCK (and O_DIRECT, accepted as on Linux but without packet mode).
+ * O_NONBLOCK and O_DIRECT (packet mode).
  */
 export function newPipe(t: VfsTask, flags: number): [PipeFD, PipeFD] {
   const pipe = new Pipe();

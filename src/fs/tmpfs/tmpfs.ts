@@ -6,9 +6,13 @@
 // cached names never reach this code.
 import * as E from '../../abi/errno';
 import { CAP_FSETID } from '../../auth/creds';
-import type { MapSource } from '../../mm/mm';
+import type { Backing, MapSource } from '../../mm/mm';
+import type { MemoryFile } from '../../mm/memfile';
+import { FileMemory } from '../../mm/shmem';
+import { openFifo } from '../pipe/fifo';
 import {
-  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, SEEK_DATA, SEEK_HOLE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, dtype,
+  O_APPEND, RENAME_EXCHANGE, RENAME_WHITEOUT, SEEK_DATA, SEEK_HOLE, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
+  S_ISGID, S_ISUID, dtype,
 } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription, FileMapSource, seekTo } from '../../vfs/file';
@@ -21,6 +25,7 @@ import type { VfsTask } from '../../vfs/task';
 
 export const TMPFS_MAGIC = 0x01021994;
 const XATTR_CREATE = 1, XATTR_REPLACE = 2;
+const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02;
 const CLOCK_REALTIME = 0;
 /** Largest file size (JS numbers are exact to 2^53; Linux's tmpfs allows 2^63-1). */
 const MAX_FILE = Number.MAX_SAFE_INTEGER;
@@ -297,6 +302,13 @@ export class TmpDir extends TmpInode {
     return i;
   }
 
+  override tmpfile(_t: VfsTask, a: CreateArgs): Inode | number {
+    const i = new TmpFile(this.fs, S_IFREG | (a.mode & 0o7777), a.uid, a.gid);
+    i.nlink = 0;
+    this.fs.inodes--; // counted once it gets a name (link)
+    return i;
+  }
+
   override mkdir(_t: VfsTask, name: string, a: CreateArgs): Inode | number {
     if (this.entries.has(name)) return -E.EEXIST;
     const i = new TmpDir(this.fs, a.mode, a.uid, a.gid);
@@ -315,7 +327,7 @@ export class TmpDir extends TmpInode {
     if (!(target instanceof TmpInode) || target.fs !== this.fs) return -E.EXDEV;
     if (this.entries.has(name)) return -E.EEXIST;
     this.entries.set(name, target);
-    target.nlink++;
+    if (target.nlink++ === 0) this.fs.inodes++; // an O_TMPFILE file gets its first name
     target.touchChange();
     this.touchModify();
     return 0;
@@ -415,6 +427,9 @@ const CHUNK = 65536;
 
 
 const PAGES_PER_CHUNK = CHUNK / 4096;
+/** memfd seals (F_ADD_SEALS); every tmpfs file starts with F_SEAL_SEAL, as on Linux. */
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10,
+  F_SEAL_EXEC = 0x20;
 
 export class TmpFile extends TmpInode {
   private readonly chunks = new Map<number, Buffer>();
@@ -424,9 +439,53 @@ export class TmpFile extends TmpInode {
    */
   private readonly pageMasks = new Map<number, number>();
   private len = 0;
+  /**
+   * The data once it lives in the memory file (memfd from the start; other tmpfs files
+   * from their first MAP_SHARED mapping): then mappings and read/write share pages.
+   */
+  shm: FileMemory | null = null;
+  /** Open descriptions (the data of an unlinked file goes with the last one). */
+  opens = 0;
+  seals = F_SEAL_SEAL;
 
   override get size(): number {
     return this.len;
+  }
+
+  override setattr(t: VfsTask, a: SetAttr): number {
+    // F_SEAL_EXEC freezes the exec bits (shmem_setattr).
+    if ((this.seals & F_SEAL_EXEC) !== 0 && a.mode >= 0 && ((this.mode ^ a.mode) & 0o111) !== 0) return -E.EPERM;
+    return super.setattr(t, a);
+  }
+
+  /** Moves the data into the memory file (see mm/shmem.ts); idempotent. */
+  toShm(mf: MemoryFile): FileMemory | number {
+    if (this.shm !== null) return this.shm;
+    const fm = new FileMemory(mf, this.len);
+    for (const [ci, c] of this.chunks) {
+      const n = Math.min(c.length, this.len - ci * CHUNK);
+      if (n > 0) fm.write(ci * CHUNK, c, 0, n);
+    }
+    this.chunks.clear();
+    this.shm = fm;
+    return fm;
+  }
+
+  /** For mmap(MAP_SHARED): the pages of file offsets [0, end). */
+  sharedBacking(mf: MemoryFile, end: number): Backing | number {
+    const fm = this.toShm(mf);
+    if (typeof fm === 'number') return fm;
+    const r = fm.ensure(end);
+    return r < 0 ? r : fm.backing;
+  }
+
+  get writeSealed(): boolean {
+    return (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+  }
+
+  /** Nothing refers to the file any more: its pages go (mappings keep their own hold). */
+  maybeFree(): void {
+    if (this.nlink === 0 && this.opens === 0 && this.shm !== null) this.shm.free();
   }
 
   /** Reads up to len bytes at pos into dst; the count (0 at or past the end). */
@@ -434,6 +493,10 @@ export class TmpFile extends TmpInode {
     const size = this.len;
     if (pos >= size) return 0;
     const n = Math.min(len, size - pos);
+    if (this.shm !== null) {
+      this.shm.read(pos, dst, dstOff, n);
+      return n;
+    }
     let done = 0;
     while (done < n) {
       const p = pos + done;
@@ -481,6 +544,17 @@ export class TmpFile extends TmpInode {
     if (len === 0) return 0;
     const end = pos + len;
     if (end > MAX_FILE) return -E.EFBIG;
+    if (this.shm !== null) {
+      const r = this.shm.ensure(end);
+      if (r < 0) return r;
+      this.shm.write(pos, src, srcOff, len);
+      if (end > this.len) {
+        this.len = end;
+        this.shm.resized(end);
+      }
+      this.touchModify();
+      return len;
+    }
     let done = 0;
     while (done < len) {
       const p = pos + done;
@@ -505,6 +579,17 @@ export class TmpFile extends TmpInode {
 
   protected override setSize(size: number): number {
     if (size > MAX_FILE) return -E.EFBIG;
+    // Seals hold whichever way the size is changed (ftruncate, truncate by path).
+    if ((this.seals & F_SEAL_SHRINK) !== 0 && size < this.len) return -E.EPERM;
+    if ((this.seals & F_SEAL_GROW) !== 0 && size > this.len) return -E.EPERM;
+    if (this.shm !== null) {
+      // Cut-off bytes read as zeroes if the file grows again (and in mappings).
+      if (size < this.len) this.shm.zero(size, this.len);
+      if (size !== this.len) this.shm.resized(size);
+      this.len = size;
+      this.touchModify();
+      return 0;
+    }
     if (size < this.len) {
       // Drop whole chunks past the end and zero the cut-off tail of the last one, so a
       // later extension reads zeroes.
@@ -543,6 +628,8 @@ export class TmpFile extends TmpInode {
   seekHoleData(off: number, data: boolean): number {
     const size = this.len;
     if (off < 0 || off >= size) return -E.ENXIO;
+    // Data in the memory file (memfd, shared-mapped files) is reported as all data.
+    if (this.shm !== null) return data ? off : size;
     const lastPage = Math.floor((size - 1) / 4096);
     for (let p = Math.floor(off / 4096); p <= lastPage;) {
       if (this.pageWritten(p) === data) return Math.max(off, p * 4096);
@@ -554,8 +641,31 @@ export class TmpFile extends TmpInode {
     return data ? -E.ENXIO : size;
   }
 
+  /** Zeroes bytes [from, to) of the data (a punched hole). */
+  zeroRange(from: number, to: number): void {
+    if (from >= to) return;
+    if (this.shm !== null) {
+      this.shm.zero(from, to);
+      return;
+    }
+    for (const [ci, c] of this.chunks) {
+      const start = ci * CHUNK;
+      const a = Math.max(from, start), z = Math.min(to, start + c.length);
+      if (a >= z) continue;
+      c.fill(0, a - start, z - start);
+      // Whole pages inside the hole are holes again (st_blocks, SEEK_HOLE).
+      const first = Math.ceil((a - start) / 4096), last = Math.floor((z - start) / 4096) - 1;
+      const m = this.pageMasks.get(ci);
+      if (m !== undefined && first <= last) {
+        const bits = ((last >= 31 ? 0xffffffff : (1 << (last + 1)) - 1) & ~((1 << first) - 1)) >>> 0;
+        this.pageMasks.set(ci, (m & ~bits) >>> 0);
+      }
+    }
+  }
+
   /** Bytes of memory held for the data (st_blocks). */
   get allocated(): number {
+    if (this.shm !== null) return this.shm.resident(this.len);
     let n = 0;
     for (const c of this.chunks.values()) n += c.length;
     return n;
@@ -563,6 +673,10 @@ export class TmpFile extends TmpInode {
 
   override stat(st: Stat): void {
     super.stat(st);
+    if (this.shm !== null) {
+      st.blocks = Math.ceil(this.shm.resident(this.len) / 512);
+      return;
+    }
     let pages = 0;
     for (let m of this.pageMasks.values()) {
       for (; m !== 0; m &= m - 1) pages++;
@@ -574,6 +688,7 @@ export class TmpFile extends TmpInode {
   override dropped(): void {
     super.dropped();
     this.fs.used -= this.allocated;
+    this.maybeFree();
   }
 
   override open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
@@ -586,6 +701,12 @@ export class TmpFile extends TmpInode {
 export class TmpFileFD extends RegularFileFD {
   constructor(mnt: Mount, d: Dentry, flags: number, readonly file: TmpFile) {
     super(mnt, d, flags);
+    file.opens++;
+  }
+
+  protected override release(): void {
+    this.file.opens--;
+    this.file.maybeFree();
   }
 
   override lseek(t: VfsTask, off: number, whence: number): number {
@@ -607,6 +728,20 @@ export class TmpFileFD extends RegularFileFD {
     // O_APPEND writes at the end, even pwrite (a documented Linux quirk).
     const p = (this.flags & O_APPEND) !== 0 ? file.size : pos < 0 ? this.offset : pos;
     if (p + len > Number.MAX_SAFE_INTEGER) return -E.EFBIG;
+    const seals = file.seals;
+    if ((seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0 && len > 0) return -E.EPERM;
+    if ((seals & F_SEAL_GROW) !== 0 && p + len > file.size) {
+      // Linux copies page by page and stops at the first page-sized piece that would
+      // grow the file: the pieces before it are written, EPERM if there are none.
+      let n = 0;
+      while (n < len) {
+        const piece = Math.min(4096 - ((p + n) % 4096), len - n);
+        if (p + n + piece > file.size) break;
+        n += piece;
+      }
+      if (n === 0) return -E.EPERM;
+      len = n;
+    }
     const n = file.writeAt(src, srcOff, len, p);
     if (n < 0) return n;
     if (pos < 0) this.offset = p + n;
@@ -616,6 +751,27 @@ export class TmpFileFD extends RegularFileFD {
       if ((file.mode & 0o010) !== 0) file.mode &= ~S_ISGID;
     }
     return n;
+  }
+
+  /** shmem_fallocate: preallocation (a size change at most) and PUNCH_HOLE|KEEP_SIZE. */
+  override fallocate(_t: VfsTask, mode: number, off: number, len: number): number {
+    const file = this.file;
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return -E.EOPNOTSUPP;
+    if ((mode & FALLOC_FL_PUNCH_HOLE) !== 0) {
+      if ((file.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return -E.EPERM;
+      file.zeroRange(off, Math.min(off + len, file.size));
+      file.touchModify();
+      return 0;
+    }
+    if ((file.seals & F_SEAL_GROW) !== 0 && off + len > file.size) return -E.EPERM;
+    // The pages need no reserving: the memory comes when they are written.
+    if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && off + len > file.size) {
+      const a = new SetAttr();
+      a.size = off + len;
+      return file.setattr(_t, a);
+    }
+    file.touchChange();
+    return 0;
   }
 
   override truncate(t: VfsTask, size: number): number {
@@ -659,8 +815,9 @@ export class TmpSpecial extends TmpInode {
     return this.dev;
   }
 
-  override open(): FileDescription | number {
-    // FIFOs and sockets in tmpfs come with issue 4 (mknod/mkfifo, bind).
+  override open(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    // A FIFO is one pipe shared by its opens; opening a socket file is ENXIO, as on Linux.
+    if ((this.mode & S_IFMT) === S_IFIFO) return openFifo(t, this, mnt, d, flags);
     return -E.ENXIO;
   }
 }
