@@ -215,6 +215,10 @@ int main(int argc, char **argv) {
     SHOW("kill SIGCONT", kill(p, SIGCONT));
     reap("WCONTINUED after SIGCONT", p, WCONTINUED);
     SHOW("WCONTINUED again (already reported)", waitpid(p, &st, WCONTINUED | WNOHANG));
+    /* SIGTSTP is discarded for a process in an orphaned process group, which ours may be
+     * (it depends on how the test was started): give the child a group of its own, whose
+     * parent (us) is in another group of the same session. */
+    setpgid(p, p);
     kill(p, SIGTSTP);
     reap("WUNTRACED after SIGTSTP", p, WUNTRACED);
     kill(p, SIGKILL); /* SIGKILL ends a stopped process */
