@@ -1,6 +1,7 @@
 // The tsvisor command line.
 import { UsageError, parseArgs } from './args';
 import { doCommand } from './do';
+import { installCommand } from './install';
 import {
   GLOBAL_FLAGS, Globals, OCI_VERSION, RuntimeError, deleteCommand, featuresCommand, globalsFrom, listCommand, runCommand,
   specCommand, stateCommand,
@@ -26,6 +27,7 @@ Usage:
   tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]...
                               [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... ID [CMD...]
   tsvisor features
+  tsvisor install [--runtime NAME] [--docker] [--containerd] [--docker-config FILE] [--containerd-config FILE]
   tsvisor --version
 
 Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format text|json,
@@ -40,6 +42,7 @@ const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'cre
 
 function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'do') return doCommand(argv.slice(1));
+  if (argv[0] === 'install') return installCommand(argv.slice(1));
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
     process.stdout.write(`tsvisor version ${VERSION}\nspec: ${OCI_VERSION}\n`);
     return 0;
