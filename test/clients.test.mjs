@@ -120,4 +120,41 @@ test('clients', async (t) => {
       'sh', '-c', 'echo limited');
     assert.equal(r.stdout, 'limited\n', explain(r));
   });
+
+  await t.test('Docker: dockerd --add-runtime tsvisor, docker run --runtime tsvisor', async (t) => {
+    const dockerd = have(t, 'dockerd', 'docker.io');
+    if (dockerd === null) return;
+    const docker = have(t, 'docker', 'docker.io');
+    if (docker === null) return;
+    const dir = join(base, 'docker');
+    mkdirSync(dir, { recursive: true });
+    const sock = `unix://${dir}/d.sock`;
+    const daemon = spawn(dockerd, ['--host', sock, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
+      '--pidfile', join(dir, 'd.pid'), '--iptables=false', '--ip6tables=false', '--bridge=none',
+      '--add-runtime', `tsvisor=${TSVISOR}`], { stdio: 'ignore' });
+    t.after(async () => {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => { daemon.once('exit', r); setTimeout(r, 10_000); });
+      sh('sh', ['-c', `grep " ${dir}/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const D = (...a) => sh(docker, ['-H', sock, ...a]);
+    for (let i = 0; i < 200 && D('version').status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    let r = D('import', imageTar(), 'tsvisor-busybox');
+    assert.equal(r.status, 0, explain(r));
+    r = D('run', '--rm', '--runtime', 'tsvisor', '--network', 'none', 'tsvisor-busybox', 'echo', 'hi');
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, 'hi\n');
+    r = D('run', '--rm', '--runtime', 'tsvisor', 'tsvisor-busybox', 'sh', '-c', 'exit 7');
+    assert.equal(r.status, 7, explain(r));
+    r = D('run', '-d', '--name', 'tsv-bg', '--runtime', 'tsvisor', 'tsvisor-busybox', 'sleep', '100');
+    assert.equal(r.status, 0, explain(r));
+    r = D('exec', 'tsv-bg', 'sh', '-c', 'echo in exec; exit 4');
+    assert.equal(r.status, 4, explain(r));
+    assert.equal(r.stdout, 'in exec\n');
+    r = D('stop', '-t', '1', 'tsv-bg');
+    assert.equal(r.status, 0, explain(r));
+    r = D('rm', 'tsv-bg');
+    assert.equal(r.status, 0, explain(r));
+  });
 });

@@ -232,6 +232,8 @@ export function bootCommand(argv: string[], g: Globals): number {
       report(`error: ${err}`);
       return 1;
     }
+    // The hooks see this process as the container's (its namespaces are the sandbox's).
+    st.pid = process.pid;
     runHooks('prestart', c, st, g.log);
     runHooks('createRuntime', c, st, g.log);
     runHooks('createContainer', c, st, g.log);

@@ -6,14 +6,33 @@ import { native } from './native';
 /** Most fds one message carries. */
 export const MAX_FDS = 16;
 
+/** Longest socket path that fits sun_path with room to spare. */
+const SUN_PATH_MAX = 100;
+
+/**
+ * Runs f with a socket path short enough for sun_path: a long one (Docker's state
+ * directories are) is reached through an fd of its directory, /proc/self/fd/N/NAME.
+ */
+function shortPath(path: string, f: (p: string) => number): number {
+  if (path.length <= SUN_PATH_MAX) return f(path);
+  const slash = path.lastIndexOf('/');
+  const dirfd = native.openat(-100 /* AT_FDCWD */, slash <= 0 ? '/' : path.slice(0, slash), 0o10000000 | 0o200000 /* O_PATH|O_DIRECTORY */, 0);
+  if (dirfd < 0) return dirfd;
+  try {
+    return f(`/proc/self/fd/${dirfd}/${path.slice(slash + 1)}`);
+  } finally {
+    native.close(dirfd);
+  }
+}
+
 /** A listening socket at path (non-blocking). */
 export function ctlListen(path: string): number {
-  return native.unixListen(path);
+  return shortPath(path, (p) => native.unixListen(p));
 }
 
 /** A blocking connection to the socket at path. */
 export function ctlConnect(path: string): number {
-  return native.unixConnect(path);
+  return shortPath(path, (p) => native.unixConnect(p));
 }
 
 /** Accepts one connection (non-blocking; -EAGAIN when none is pending). */
