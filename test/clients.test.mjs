@@ -9,6 +9,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { ROOT } from './lib/sandbox.mjs';
 import { ociArchive } from './lib/ociimage.mjs';
+import { GrpcClient } from './lib/grpc.mjs';
+import { readFileSync } from 'node:fs';
 
 const CI = !!process.env.CI;
 const TSVISOR = join(ROOT, 'bin', 'tsvisor');
@@ -156,5 +158,92 @@ test('clients', async (t) => {
     assert.equal(r.status, 0, explain(r));
     r = D('rm', 'tsv-bg');
     assert.equal(r.status, 0, explain(r));
+  });
+
+  await t.test('Kubernetes CRI: containerd with a tsvisor runtime handler, a whole pod life cycle', async (t) => {
+    const containerd = have(t, 'containerd', 'containerd');
+    if (containerd === null) return;
+    const ctr = have(t, 'ctr', 'containerd');
+    if (ctr === null) return;
+    const dir = join(base, 'cri');
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    const sock = join(dir, 'c.sock');
+    const cri = '[plugins."io.containerd.grpc.v1.cri"';
+    writeFileSync(join(dir, 'config.toml'), [
+      'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`, '[grpc]', `  address = "${sock}"`,
+      `${cri}]`, '  sandbox_image = "localhost/tsvisor-pause:latest"', '  disable_apparmor = true',
+      '  restrict_oom_score_adj = true',
+      `${cri}.cni]`, `  bin_dir = "${dir}/cni-bin"`, `  conf_dir = "${dir}/cni-conf"`,
+      // Naming any runtime replaces containerd's built-in list, so runc (the default) is named too.
+      `${cri}.containerd.runtimes.runc]`, '  runtime_type = "io.containerd.runc.v2"',
+      `${cri}.containerd.runtimes.tsvisor]`, '  runtime_type = "io.containerd.runc.v2"',
+      `${cri}.containerd.runtimes.tsvisor.options]`, `  BinaryName = "${TSVISOR}"`, '',
+    ].join('\n'));
+    const daemon = spawn(containerd, ['--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+    const C = (...a) => sh(ctr, ['-a', sock, '-n', 'k8s.io', ...a]);
+    let client = null;
+    t.after(() => {
+      client?.close();
+      daemon.kill('SIGKILL');
+      sh('sh', ['-c', `grep " ${dir}/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    for (let i = 0; i < 100 && C('version').status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    client = new GrpcClient(sock);
+    const RS = 'runtime.v1.RuntimeService';
+    // The CRI service comes up a little after the daemon answers.
+    for (let i = 0; i < 100; i++) {
+      try {
+        await client.call(RS, 'Version', { 1: 'v1' });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const tar = imageTar();
+    let r = C('images', 'import', ociArchive(tar, join(base, 'app.oci.tar'), 'localhost/tsvisor-busybox:latest'));
+    assert.equal(r.status, 0, explain(r));
+    r = C('images', 'import', ociArchive(tar, join(base, 'pause.oci.tar'), 'localhost/tsvisor-pause:latest',
+      ['sleep', '2147483647']));
+    assert.equal(r.status, 0, explain(r));
+
+    // NamespaceMode: CONTAINER 1, NODE 2. The pod uses the node's network (no CNI here);
+    // each container has its own pid namespace (kubelet's default).
+    const CONTAINER = 1, NODE = 2;
+    const podConfig = {
+      1: { 1: 'tsv-pod', 2: 'uid-1', 3: 'default', 4: 0 },
+      2: 'tsv-pod',
+      3: join(dir, 'logs'),
+      8: { 2: { 1: { 1: NODE, 2: CONTAINER } } },
+    };
+    const pod = await client.call(RS, 'RunPodSandbox', { 1: podConfig, 2: 'tsvisor' });
+    const podId = pod[1][0].toString();
+    const created = await client.call(RS, 'CreateContainer', {
+      1: podId,
+      2: { 1: { 1: 'app' }, 2: { 1: 'localhost/tsvisor-busybox:latest' }, 3: ['sh'],
+        4: ['-c', 'echo hello from the pod; exec sleep 100'], 11: 'app.log',
+        // kubelet's defaults: the pod's node network, a pid namespace of its own, and the
+        // runtime's default seccomp profile (RuntimeDefault), which the sentry applies.
+        15: { 2: { 3: { 1: NODE, 2: CONTAINER }, 15: { 1: 0 } } } },
+      3: podConfig,
+    });
+    const cid = created[1][0].toString();
+    await client.call(RS, 'StartContainer', { 1: cid });
+    const ex = await client.call(RS, 'ExecSync', { 1: cid, 2: ['sh', '-c', 'echo from exec; exit 3'], 3: 20 });
+    assert.equal(ex[1][0].toString(), 'from exec\n');
+    assert.equal(ex[3]?.[0] ?? 0, 3);
+    // The container's stdout in the CRI log format: "<time> stdout F <line>".
+    let log = '';
+    for (let i = 0; i < 50 && !log.includes('hello'); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      try { log = readFileSync(join(dir, 'logs', 'app.log'), 'utf8'); } catch { /* not yet */ }
+    }
+    assert.match(log, /^\S+ stdout F hello from the pod$/m);
+    await client.call(RS, 'StopContainer', { 1: cid, 2: 2 });
+    await client.call(RS, 'RemoveContainer', { 1: cid });
+    await client.call(RS, 'StopPodSandbox', { 1: podId });
+    await client.call(RS, 'RemovePodSandbox', { 1: podId });
+    const left = await client.call(RS, 'ListPodSandbox', {});
+    assert.equal(left[1], undefined, 'a pod sandbox is left');
   });
 });

@@ -58,7 +58,11 @@ export function installContainerd(file: string, name: string, bin: string): stri
     throw new RuntimeError(`${file}: not a version 2 containerd config; add this yourself:\n${containerdSection(name, bin)}`);
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const out = (text === '' ? 'version = 2\n' : text.endsWith('\n') ? text : text + '\n') + '\n' + containerdSection(name, bin);
+  let add = containerdSection(name, bin);
+  // Naming any runtime replaces containerd's built-in list: keep runc, the default, in it.
+  const runc = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]';
+  if (!text.includes(runc) && !/default_runtime_name/.test(text)) add = `${runc}\n  runtime_type = "io.containerd.runc.v2"\n` + add;
+  const out = (text === '' ? 'version = 2\n' : text.endsWith('\n') ? text : text + '\n') + '\n' + add;
   const tmp = `${file}.tsvisor-${process.pid}`;
   fs.writeFileSync(tmp, out);
   fs.renameSync(tmp, file);

@@ -283,9 +283,15 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
       if (!NS_TYPES.includes(type)) throw new ConfigError(`${f}.type: unknown namespace type "${type}"`);
       if (namespaces.has(type)) throw new ConfigError(`${f}.type: "${type}" is given twice`);
       const path = optStr(o.path, `${f}.path`) ?? '';
-      // Joining an existing namespace means another container's; only a network
-      // namespace (a pod's, prepared by the CRI) can be joined.
-      if (path !== '' && type !== 'network') throw new ConfigError(`${f}.path: joining a ${type} namespace is not supported`);
+      // Joining an existing namespace means sharing with another container (a pod's
+      // pause container, as the CRI asks). Each container is a sandbox of its own, so
+      // only what has nothing to share can be "joined": the network (the sandbox has no
+      // network stack), IPC (no SysV IPC or message queues are offered) and UTS (the
+      // sandbox keeps the pod's hostname itself). A shared pid namespace is refused.
+      if (path !== '' && !['network', 'ipc', 'uts'].includes(type)) {
+        throw new ConfigError(`${f}.path: joining a ${type} namespace is not supported (each container is its own sandbox)`);
+      }
+      if (path !== '' && type !== 'network') notes.push(`${f}.path: a ${type} namespace is not shared between sandboxes`);
       namespaces.set(type, path);
     });
   }
@@ -377,8 +383,10 @@ export function parseConfig(raw: unknown, bundleDir: string, requireProcess = tr
   if (hostname !== null && hostname.length > 64) throw new ConfigError('hostname: longer than 64 bytes');
   const domainname = optStr(c.domainname, 'domainname');
   if (domainname !== null && domainname.length > 64) throw new ConfigError('domainname: longer than 64 bytes');
-  if (hostname !== null && linux.namespaces.size > 0 && !linux.namespaces.has('uts')) {
-    throw new ConfigError('hostname: setting it needs a uts namespace in linux.namespaces');
+  // The sandbox always has a UTS namespace of its own (the sentry's), so a hostname is
+  // honoured even when the config shares the host's (containerd's host-network pods).
+  if (linux.namespaces.size > 0 && !linux.namespaces.has('uts')) {
+    notes.push('linux.namespaces: no uts namespace asked for; the sandbox has its own anyway');
   }
   return {
     ociVersion,
