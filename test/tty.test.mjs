@@ -57,8 +57,8 @@ const HOST_STEPS = [
   ['send', 'exit 3\n'],
 ];
 
-function hostPty(argv) {
-  const r = spawnSync(PYTHON, [join(ROOT, 'test', 'lib', 'hostpty.py'), JSON.stringify(HOST_STEPS), '--', ...argv], {
+function hostPty(argv, steps = HOST_STEPS) {
+  const r = spawnSync(PYTHON, [join(ROOT, 'test', 'lib', 'hostpty.py'), JSON.stringify(steps), '--', ...argv], {
     cwd: '/tmp', timeout: 120000,
     env: { PS1: 'PS1> ', PATH: '/usr/bin:/bin', TERM: 'dumb', HOME: '/' },
   });
@@ -71,4 +71,11 @@ test('busybox sh -i under tsvisor do on a host terminal', (t) => {
   const expected = [...Array(waits).keys()].map((i) => `wait ${i + 1}: ok`).join('\n') + '\nexit: 3\n';
   assert.equal(hostPty([BUSYBOX, 'sh', '-i']), expected, 'native');
   assert.equal(hostPty([process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sh', '-i']), expected, 'sandbox');
+});
+
+test('^C on the host terminal ends `tsvisor do -- sleep` (init has no handler)', (t) => {
+  if (!need(t, BUSYBOX, 'busybox-static') || !need(t, PYTHON, 'python3')) return;
+  const steps = [['sleep', 1.5], ['send', '\u0003']];
+  assert.equal(hostPty([BUSYBOX, 'sleep', '100'], steps), 'exit: 130\n', 'native');
+  assert.equal(hostPty([process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sleep', '100'], steps), 'exit: 130\n', 'sandbox');
 });
