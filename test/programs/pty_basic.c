@@ -2,6 +2,7 @@
  * TIOCGPTLCK/TIOCGPTPEER, data both ways, hangup when the master closes, EIO on the master when
  * every slave is closed, readiness on both ends, numbers reused. */
 #include "pty_util.h"
+#include <sys/epoll.h>
 
 static int pollrev(int fd, int ev) {
   struct pollfd p = { fd, (short)ev, 0 };
@@ -66,6 +67,25 @@ int main(void) {
   show_out("rest", m);
   SHOW("TIOCOUTQ", ioctl(s, TIOCOUTQ, &avail));
   printf("outq: %d\n", avail);
+
+  /* epoll on both ends. */
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 }, evs[2];
+  epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev);
+  ev.data.u32 = 2;
+  epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+  SHOW("epoll idle", epoll_wait(ep, evs, 2, 50));
+  put(s, "ping\n");
+  SHOW("epoll after slave write", epoll_wait(ep, evs, 2, 2000));
+  printf("  which %u events %x\n", evs[0].data.u32, evs[0].events);
+  show_out("  master got", m);
+  put(m, "pong\n");
+  usleep(50000);
+  show_out("  echo", m);
+  SHOW("epoll after master write", epoll_wait(ep, evs, 2, 2000));
+  printf("  which %u events %x\n", evs[0].data.u32, evs[0].events);
+  show_read("  slave got", s, 100);
+  close(ep);
 
   /* TIOCGPTPEER: the slave, opened from the master. */
   int p = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -118,6 +118,27 @@ int main(void) {
   show_out("  no OPOST", m);
   reset();
 
+  /* A line longer than the 4096-byte buffer: the last slot keeps being replaced, so the
+   * newline still ends a (truncated) line. */
+  set(0, 0, 0, 0, 0, ECHO);
+  {
+    static char longl[5001];
+    memset(longl, 'a', 5000);
+    longl[4999] = 'z';
+    longl[5000] = '\n';
+    SHOW("write long line", write(m, longl, 5001));
+    usleep(100000);
+    int k = -1;
+    ioctl(s, FIONREAD, &k);
+    printf("  FIONREAD %d\n", k);
+    static char got[8192];
+    struct pollfd pl = { s, POLLIN, 0 };
+    poll(&pl, 1, 1000);
+    int r = read(s, got, sizeof got);
+    printf("  read %d, last %d, first %c\n", r, r > 0 ? got[r - 1] : -1, got[0]);
+  }
+  reset();
+
   /* Canonical FIONREAD counts complete lines only. */
   int n = -1;
   put(m, "part");

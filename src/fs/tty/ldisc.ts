@@ -5,8 +5,8 @@
 // (IXON: START/STOP) and output processing (OPOST: ONLCR, OCRNL, ONOCR, ONLRET, OLCUC,
 // XTABS), with the column bookkeeping erase echo needs.
 //
-// The read buffer holds N_TTY_BUF_SIZE (4096) bytes, of which 4095 are usable, as in
-// Linux. Each byte carries a flag saying whether it ends a line: the line ends are
+// The read buffer holds N_TTY_BUF_SIZE (4096) bytes, of which 4095 are usable (4096 for a
+// canonical line that overflows), as in Linux. Each byte carries a flag saying whether it ends a line: the line ends are
 // newline, EOL, EOL2 and the EOF marker (a 0 byte that reads do not return).
 // Bytes that do not fit wait in the caller's flip buffer (see pty.ts), as Linux keeps them
 // in the tty port's buffers until the discipline has room.
@@ -136,22 +136,18 @@ export class LineDiscipline {
 
   // ---- receiving input -----------------------------------------------------------------
 
-  /** Free room for one more byte in canonical/raw mode (see n_tty_receive_buf_common). */
-  private room(): boolean {
-    return this.len < N_TTY_BUF_SIZE - 1;
-  }
-
   /**
    * Processes one input byte. False when there is no room for it: the caller keeps it
    * and offers it again after a read.
    */
   receive(c: number): boolean {
     const tio = this.termios, iflag = tio.iflag, lflag = tio.lflag, cc = tio.cc;
-    if (!this.room()) {
-      // A full canonical buffer without a finished line: Linux keeps accepting, each new
-      // byte replacing the last one, so a newline can still end the line.
-      if (this.icanon && this.canon === 0) this.len--;
-      else return false;
+    const room = N_TTY_BUF_SIZE - 1 - this.len;
+    if (room <= 0) {
+      // A full canonical buffer without a finished line: Linux accepts one byte more, then
+      // each new byte replaces the last one, so a newline can still end the line.
+      if (!this.icanon || this.canon !== 0) return false;
+      if (room < 0) this.len--;
     }
     if ((iflag & ISTRIP) !== 0) c &= 0x7f;
     if ((iflag & IUCLC) !== 0 && (lflag & IEXTEN) !== 0 && c >= 65 && c <= 90) c += 32;
