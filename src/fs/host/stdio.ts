@@ -180,6 +180,14 @@ export class HostStreamFD extends FileDescription {
   }
 
   override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
+    const con = consoleOf(this.io);
+    if (con !== null && isBackground(t, con)) {
+      // TOSTOP lives in the host terminal's termios: asked only for background writers.
+      if (hostIoctl(this.io.ref.fd, TCGETS, ioBuf) >= 0 && (ioBuf.readUInt32LE(12) & 0o400 /* TOSTOP */) !== 0) {
+        const jc = checkChange(t, con, 22 /* SIGTTOU */);
+        if (jc < 0) return jc;
+      }
+    }
     if (len === 0) return 0;
     const io = this.io, fd = io.ref.fd;
     if (io.pollFirst) {
@@ -335,6 +343,12 @@ let theConsole: HostConsole | null = null;
 /** The console, once stdin was wrapped and found to be a terminal; null otherwise. */
 export function hostConsole(): HostConsole | null {
   return theConsole;
+}
+
+/** Whether t's process is in a background group of con, its controlling terminal. */
+function isBackground(t: VfsTask, con: HostConsole): boolean {
+  const tg = (t as { tg?: { ctty: unknown; pgid: number } }).tg;
+  return tg !== undefined && tg.ctty === con && con.pgrp !== 0 && tg.pgid !== con.pgrp;
 }
 
 /** Whether f is stdio on the console's terminal (it is then shown as /dev/console). */
