@@ -181,8 +181,8 @@ export function register(table: SyscallTable): void {
     'record locks (F_SETLK/F_GETLK, OFD locks) are always granted; leases, F_NOTIFY and seals are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, not the old TCGETA/TCSETA), window size, ' +
-    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER and job control; ' +
-    'host terminals pass termios and window size through, job control is emulated; no TIOCSTI, TIOCEXCL, TIOCVHANGUP, modem lines');
+    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCSTI, TIOCEXCL, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER ' +
+    'and job control; host terminals pass termios and window size through, job control is emulated; no TIOCVHANGUP, modem lines');
   table.def(NR.pipe, pipe);
   table.def(NR.pipe2, pipe2, 'partial', 'O_DIRECT (packet mode) is accepted but pipes stay byte streams');
 }

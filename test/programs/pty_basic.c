@@ -87,6 +87,25 @@ int main(void) {
   show_read("  slave got", s, 100);
   close(ep);
 
+  /* TIOCSTI (as root: any terminal), TIOCEXCL. */
+  SHOW("TIOCSTI slave", ioctl(s, TIOCSTI, "x"));
+  SHOW("TIOCSTI slave newline", ioctl(s, TIOCSTI, "\n"));
+  show_read("  slave got", s, 100);
+  show_out("  echo", m);
+  SHOW("TIOCSTI master", ioctl(m, TIOCSTI, "q"));
+  show_out("  master got", m);
+  SHOW("TIOCSTI EFAULT", ioctl(s, TIOCSTI, (void *)8));
+  int ex = -1;
+  SHOW("TIOCGEXCL", ioctl(s, TIOCGEXCL, &ex));
+  printf("  excl %d\n", ex);
+  SHOW("TIOCEXCL", ioctl(s, TIOCEXCL));
+  SHOW("TIOCGEXCL", ioctl(s, TIOCGEXCL, &ex));
+  printf("  excl %d\n", ex);
+  int s3 = open(path, O_RDWR | O_NOCTTY);
+  REL("exclusive slave opens for root", s3 >= 0);
+  close(s3);
+  SHOW("TIOCNXCL", ioctl(s, TIOCNXCL));
+
   /* TIOCGPTPEER: the slave, opened from the master. */
   int p = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   REL("TIOCGPTPEER", p >= 0);

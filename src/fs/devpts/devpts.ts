@@ -26,13 +26,14 @@ import { NOT_JOB_IOCTL, acquireOnOpen, checkChange, cttyOf, jobIoctl } from '../
 import {
   TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC,
   TERMIOS2_SIZE, TERMIOS_SIZE, TIOCGETD, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCGWINSZ, TIOCOUTQ,
-  TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSWINSZ, WINSIZE_SIZE,
+  TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSWINSZ, WINSIZE_SIZE, TIOCSTI, TIOCEXCL, TIOCNXCL, TIOCGEXCL,
 } from '../tty/termios';
 import { Pty } from './pty';
 
 export const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, TTY_MAJOR = 5, TTY_MINOR = 0, CONSOLE_MINOR = 1;
 const DEVPTS_MAGIC = 0x1cd1;
 const TTY_GID = 5;
+const CAP_SYS_ADMIN = 21;
 /** Linux's default /proc/sys/kernel/pty/max. */
 const PTY_MAX = 4096;
 
@@ -97,6 +98,7 @@ export class DevPtsFs extends FileSystem {
     const pty = this.ptys[index];
     if (pty === undefined || pty.hungUp) return -E.EIO;
     if (pty.locked) return -E.EIO;
+    if (pty.exclusive && pty.slaveOpens > 0 && !t.creds.hasCap(CAP_SYS_ADMIN)) return -E.EBUSY;
     const f = new PtySlaveFD(mnt, d, flags & ~O_NOCTTY, pty);
     acquireOnOpen(t, pty, flags);
     return f;
@@ -239,6 +241,22 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
     }
     case TIOCGETD:
       io.writeInt32LE(0, 0);
+      return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
+    case TIOCSTI: {
+      // dev.tty.legacy_tiocsti is on (Linux's default): the controlling terminal, or any
+      // terminal with CAP_SYS_ADMIN; the byte is input to this end's discipline.
+      const admin = t.creds.hasCap(CAP_SYS_ADMIN);
+      if (!admin && (!(t instanceof Task) || cttyOf(t.tg) !== pty || master)) return -E.EPERM;
+      if (t.mm.copyIn(arg, io, 0, 1) < 0) return -E.EFAULT;
+      pty.inject(io[0], master);
+      return 0;
+    }
+    case TIOCEXCL: case TIOCNXCL:
+      if (master) pty.masterExclusive = req === TIOCEXCL;
+      else pty.exclusive = req === TIOCEXCL;
+      return 0;
+    case TIOCGEXCL:
+      io.writeInt32LE((master ? pty.masterExclusive : pty.exclusive) ? 1 : 0, 0);
       return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
     default:
       return -E.ENOTTY;

@@ -79,6 +79,9 @@ export class Pty extends TtyControl implements LdiscPort {
   slaveClosed = false;
   /** The master is gone: the slave is hung up. */
   hungUp = false;
+  /** TIOCEXCL on the slave (further opens EBUSY without CAP_SYS_ADMIN) and on the master. */
+  exclusive = false;
+  masterExclusive = false;
   /** TIOCPKT: master reads start with a status byte. */
   packet = false;
   /** Woken for master reads (EVENT_IN) and writes (EVENT_OUT), and slave hangup. */
@@ -194,6 +197,18 @@ export class Pty extends TtyControl implements LdiscPort {
     if (nonblock) return -E.EAGAIN;
     if (t.interrupted()) return -E.ERESTARTSYS;
     return t.block(this.masterQ, EVENT_OUT, -1);
+  }
+
+  /** TIOCSTI: c as input of one end (the slave's discipline, or the master's raw queue). */
+  inject(c: number, master: boolean): void {
+    if (master) {
+      if (this.toMaster.free > 0) this.toMaster.push(c);
+      this.masterQ.notify(EVENT_IN | EVENT_RDNORM);
+      return;
+    }
+    const before = this.toMaster.len;
+    if (this.flip.len === 0 && this.ldisc.receive(c)) this.afterInput(before);
+    else if (this.flip.free > 0) this.flip.push(c);
   }
 
   masterReadiness(mask: number): number {
