@@ -180,7 +180,7 @@ export function register(table: SyscallTable): void {
   table.def(NR.fcntl, fcntl, 'partial',
     'record locks (F_SETLK/F_GETLK, OFD locks) are always granted; leases, F_NOTIFY and seals are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
-    'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, not the old TCGETA/TCSETA), window size, ' +
+    'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, TCGETS2, TCGETA/TCSETA*), window size, ' +
     'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCSTI, TIOCEXCL, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER ' +
     'and job control; host terminals pass termios and window size through, job control is emulated; no TIOCVHANGUP, modem lines');
   table.def(NR.pipe, pipe);

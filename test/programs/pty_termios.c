@@ -4,6 +4,7 @@
  * VMIN/VTIME, FIONREAD, TCFLSH, TCXONC, window size, O_NONBLOCK. */
 #include "pty_util.h"
 #include <time.h>
+#include <termio.h>
 
 static int m, s;
 
@@ -53,6 +54,18 @@ int main(void) {
   REL("master shows the slave's termios", t.c_lflag == orig.c_lflag && t.c_iflag == orig.c_iflag);
   SHOW("TCGETS EFAULT", ioctl(s, TCGETS, (void *)8));
   SHOW("TCSETS EFAULT", ioctl(s, TCSETS, (void *)8));
+
+  struct termio tio1;
+  memset(&tio1, 0x55, sizeof tio1);
+  SHOW("TCGETA", ioctl(s, TCGETA, &tio1));
+  printf("  termio %o %o %o %o line %d cc %d %d %d pad %d\n", tio1.c_iflag, tio1.c_oflag, tio1.c_cflag, tio1.c_lflag,
+         tio1.c_line, tio1.c_cc[0], tio1.c_cc[4], tio1.c_cc[7], ((unsigned char *)&tio1)[17]);
+  tio1.c_lflag &= ~ECHO;
+  SHOW("TCSETA", ioctl(s, TCSETA, &tio1));
+  tcgetattr(s, &t);
+  printf("  lflag now %o\n", t.c_lflag);
+  SHOW("TCGETA EFAULT", ioctl(s, TCGETA, (void *)8));
+  tcsetattr(s, TCSANOW, &orig);
 
   type("plain line", "abc\n");
   type("erase", "abcd\177\177x\n");

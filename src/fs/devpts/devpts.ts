@@ -27,6 +27,7 @@ import {
   TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC,
   TERMIOS2_SIZE, TERMIOS_SIZE, TIOCGETD, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCGWINSZ, TIOCOUTQ,
   TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSWINSZ, WINSIZE_SIZE, TIOCSTI, TIOCEXCL, TIOCNXCL, TIOCGEXCL,
+  TCGETA, TCSETA, TCSETAW, TCSETAF, TERMIO_SIZE,
 } from '../tty/termios';
 import { Pty } from './pty';
 
@@ -208,6 +209,19 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       if (req === TCSETSF || req === TCSETSF2) pty.flushInput(false);
       const wasCanon = pty.ldisc.icanon;
       pty.ldisc.termios.decode(io, two);
+      pty.termiosChanged(wasCanon);
+      return 0;
+    }
+    case TCGETA:
+      pty.ldisc.termios.encodeTermio(io);
+      return t.mm.copyOut(arg, io, 0, TERMIO_SIZE) < 0 ? -E.EFAULT : 0;
+    case TCSETA: case TCSETAW: case TCSETAF: {
+      const jc = checkChange(t, pty, 22 /* SIGTTOU */);
+      if (jc < 0) return jc;
+      if (t.mm.copyIn(arg, io, 0, TERMIO_SIZE) < 0) return -E.EFAULT;
+      if (req === TCSETAF) pty.flushInput(false);
+      const wasCanon = pty.ldisc.icanon;
+      pty.ldisc.termios.decodeTermio(io);
       pty.termiosChanged(wasCanon);
       return 0;
     }
