@@ -18,7 +18,7 @@ import type { DeviceRegistry } from '../../vfs/devices';
 import { FileDescription } from '../../vfs/file';
 import { DirEntry, FileSystem, Inode } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
-import { SetAttr, Stat, makedev } from '../../vfs/stat';
+import { DateTimeSource, SetAttr, Stat, makedev } from '../../vfs/stat';
 import type { TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import { lookupChild } from '../../vfs/walk';
@@ -31,7 +31,7 @@ import {
 } from '../tty/termios';
 import { Pty } from './pty';
 
-export const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, TTY_MAJOR = 5, TTY_MINOR = 0, CONSOLE_MINOR = 1;
+export const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, TTY_MAJOR = 5, TTY_MINOR = 0;
 const DEVPTS_MAGIC = 0x1cd1;
 const TTY_GID = 5;
 const CAP_SYS_ADMIN = 21;
@@ -52,7 +52,7 @@ export class DevPtsFs extends FileSystem {
   mount: Mount | null = null;
   private readonly registered = new Set<number>();
 
-  constructor(private readonly devices: DeviceRegistry, private readonly clock?: TimeSource) {
+  constructor(private readonly devices: DeviceRegistry, private readonly clock: TimeSource = new DateTimeSource()) {
     super();
     this.rootInode = new DevPtsRoot(this);
     this.ptmx = new DevPtsNode(this, 2, S_IFCHR | 0o666, 0, 0, makedev(PTMX_MAJOR, PTMX_MINOR));
@@ -64,10 +64,6 @@ export class DevPtsFs extends FileSystem {
   }
 
   now(): [number, number] {
-    if (this.clock === undefined) {
-      const ms = Date.now();
-      return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
-    }
     this.clock.read(0);
     return [this.clock.ts[0], this.clock.ts[1]];
   }
