@@ -29,6 +29,21 @@ int main(void) {
   REL("slave owned by us", st.st_uid == getuid());
   REL("slave major 136", major(st.st_rdev) == 136 && minor(st.st_rdev) == no);
   SHOW("open locked slave", open(path, O_RDWR | O_NOCTTY));
+  {
+    DIR *dir = opendir("/dev/pts");
+    REL("opendir /dev/pts", dir != NULL);
+    int seen_ptmx = 0, seen_slave = 0;
+    char want[16];
+    snprintf(want, sizeof want, "%u", no);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+      if (!strcmp(de->d_name, "ptmx")) seen_ptmx = de->d_type == DT_CHR;
+      if (!strcmp(de->d_name, want)) seen_slave = de->d_type == DT_CHR;
+    }
+    if (dir) closedir(dir);
+    REL("  lists ptmx", seen_ptmx);
+    REL("  lists the slave", seen_slave);
+  }
   SHOW("grantpt", grantpt(m));
   SHOW("unlockpt", unlockpt(m));
   SHOW("TIOCGPTLCK", ioctl(m, TIOCGPTLCK, &lk));

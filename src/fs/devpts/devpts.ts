@@ -15,7 +15,7 @@ import type { WaitQueue } from '../../waiter/waiter';
 import { DT_CHR, O_CLOEXEC, O_NOCTTY, S_IFCHR, S_IFDIR, S_IFMT } from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import type { DeviceRegistry } from '../../vfs/devices';
-import { FileDescription } from '../../vfs/file';
+import { DirectoryFile, FileDescription } from '../../vfs/file';
 import { DirEntry, FileSystem, Inode } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
 import { DateTimeSource, SetAttr, Stat, makedev } from '../../vfs/stat';
@@ -123,16 +123,20 @@ class DevPtsRoot extends Inode {
   readonly gid = 0;
   constructor(readonly fs: DevPtsFs) {
     super();
+    this.times = fs.now();
   }
   override get cacheChildren(): boolean {
     return false;
   }
+  private readonly times: [number, number];
   stat(st: Stat): void {
     st.reset();
     st.dev = this.fs.dev;
     st.ino = 1;
     st.mode = this.mode;
     st.nlink = 2;
+    st.atimeSec = st.mtimeSec = st.ctimeSec = this.times[0];
+    st.atimeNsec = st.mtimeNsec = st.ctimeNsec = this.times[1];
   }
   override lookup(_t: VfsTask, name: string): Inode | number {
     if (name === 'ptmx') return this.fs.ptmx;
@@ -145,8 +149,8 @@ class DevPtsRoot extends Inode {
     for (const i of idx) out.push({ name: String(i), ino: i + 3, type: DT_CHR });
     return out;
   }
-  open(): number {
-    return -E.EISDIR; // directories are opened by the VFS
+  open(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription {
+    return new DirectoryFile(mnt, d, flags);
   }
 }
 
