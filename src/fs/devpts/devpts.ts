@@ -12,7 +12,9 @@
 import * as E from '../../abi/errno';
 import { Task } from '../../kernel/task';
 import type { WaitQueue } from '../../waiter/waiter';
-import { DT_CHR, O_CLOEXEC, O_NOCTTY, S_IFCHR, S_IFDIR, S_IFMT } from '../../vfs/abi';
+import {
+  DT_CHR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK, S_IFCHR, S_IFDIR, S_IFMT,
+} from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import type { DeviceRegistry } from '../../vfs/devices';
 import { DirectoryFile, FileDescription } from '../../vfs/file';
@@ -332,7 +334,9 @@ export class PtyMasterFD extends FileDescription {
       case TIOCGPTPEER: {
         if (!(t instanceof Task)) return -E.EIO;
         const fl = arg | 0;
-        const f = this.fs.openPeer(t, pty, fl & ~O_CLOEXEC);
+        // The slave is opened with the caller's flags, as dentry_open would take them; only
+        // flags that mean something for a terminal are kept (never O_PATH or O_CREAT).
+        const f = this.fs.openPeer(t, pty, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOCTTY | O_LARGEFILE));
         if (typeof f === 'number') return f;
         const fd = t.fdTable.install(f, 0, (fl & O_CLOEXEC) !== 0);
         if (fd < 0) f.decRef();
