@@ -222,6 +222,10 @@ export class Pty extends TtyControl implements LdiscPort {
   /**
    * Raw-mode reads: MIN bytes (or as many as asked) with TIME 0; with TIME > 0 an
    * inter-byte timer (MIN > 0) or an overall timeout (MIN 0), in tenths of a second.
+   * Nothing is consumed until the read can complete, so a re-run after blocking starts
+   * afresh. (Known gap: the read syscall copies a buffer that spans memory chunks with one
+   * call per chunk; with MIN > 1 and TIME > 0 a later chunk could block after an earlier one
+   * took data. Linux loops inside one call; buffers rarely straddle VMAs.)
    */
   slaveRead(t: VfsTask, dst: Uint8Array, off: number, n: number, nonblock: boolean, now: number): number {
     if (this.hungUp) return 0;
