@@ -181,7 +181,7 @@ export function register(table: SyscallTable): void {
     'record locks (F_SETLK/F_GETLK, OFD locks) are always granted; leases, F_NOTIFY and seals are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
     'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, TCGETS2, TCGETA/TCSETA*), window size, ' +
-    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCSTI, TIOCEXCL, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER ' +
+    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCSTI, TIOCEXCL, TIOCPKT, TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER ' +
     'and job control; host terminals pass termios and window size through, job control is emulated; no TIOCVHANGUP, modem lines');
   table.def(NR.pipe, pipe);
   table.def(NR.pipe2, pipe2, 'partial', 'O_DIRECT (packet mode) is accepted but pipes stay byte streams');

@@ -16,6 +16,8 @@ function make() {
     outRoom: () => 1 << 20,
     outPut: (b) => out.push(b),
     signal: (s) => signals.push(s),
+    flushedBySignal: () => {},
+    flowChanged: () => {},
   };
   const ld = new LineDiscipline(port);
   /** Feeds one batch of input, as one master write would. */

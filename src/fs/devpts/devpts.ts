@@ -209,9 +209,9 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       const two = req === TCSETS2 || req === TCSETSW2 || req === TCSETSF2;
       if (t.mm.copyIn(arg, io, 0, two ? TERMIOS2_SIZE : TERMIOS_SIZE) < 0) return -E.EFAULT;
       if (req === TCSETSF || req === TCSETSF2) pty.flushInput(false);
-      const wasCanon = pty.ldisc.icanon;
+      const wasCanon = pty.ldisc.icanon, oldFlow = pty.stdFlow();
       pty.ldisc.termios.decode(io, two);
-      pty.termiosChanged(wasCanon);
+      pty.termiosChanged(wasCanon, oldFlow);
       return 0;
     }
     case TCGETA:
@@ -222,9 +222,9 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       if (jc < 0) return jc;
       if (t.mm.copyIn(arg, io, 0, TERMIO_SIZE) < 0) return -E.EFAULT;
       if (req === TCSETAF) pty.flushInput(false);
-      const wasCanon = pty.ldisc.icanon;
+      const wasCanon = pty.ldisc.icanon, oldFlow = pty.stdFlow();
       pty.ldisc.termios.decodeTermio(io);
-      pty.termiosChanged(wasCanon);
+      pty.termiosChanged(wasCanon, oldFlow);
       return 0;
     }
     case TIOCGWINSZ:
@@ -243,6 +243,7 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       const a = arg | 0;
       if (a < 0 || a > 2) return -E.EINVAL;
       if (a !== 1) pty.flushInput(master);
+      if (a !== 0) pty.flushOutput(master);
       return 0;
     }
     case TCXONC: {
@@ -320,7 +321,7 @@ export class PtyMasterFD extends FileDescription {
         return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
       case TIOCPKT:
         if (t.mm.copyIn(arg, io, 0, 4) < 0) return -E.EFAULT;
-        pty.packet = io.readInt32LE(0) !== 0;
+        pty.setPacket(io.readInt32LE(0) !== 0);
         return 0;
       case TIOCGPKT:
         io.writeInt32LE(pty.packet ? 1 : 0, 0);

@@ -28,6 +28,10 @@ export interface LdiscPort {
   outPut(b: number): void;
   /** ISIG: send sig to the terminal's foreground process group. */
   signal(sig: number): void;
+  /** A signal character flushed input and output (packet mode reports it). */
+  flushedBySignal(): void;
+  /** Output was stopped or restarted (packet mode reports it; writers may go on). */
+  flowChanged(stopped: boolean): void;
 }
 
 const isCntrl = (c: number): boolean => c < 32 || c === 127;
@@ -47,8 +51,10 @@ export class LineDiscipline {
   private erasing = false;
   column = 0;
   private canonColumn = 0;
-  /** Output stopped by STOP (IXON) or TCOOFF. */
+  /** Output stopped by STOP (IXON) or TCOOFF (see setStopped). */
   stopped = false;
+  /** Stopped by TCOOFF: only TCOON restarts it, not the START character. */
+  tcoStopped = false;
   /**
    * Echoes not yet written, as Linux's echo buffer: a byte to output-process, 0x100|c for
    * a "^X" pair, 0x200|... to back over a tab. Written at the end of each batch of input
@@ -134,6 +140,20 @@ export class LineDiscipline {
     }
   }
 
+  /** stop_tty/start_tty (tco: TCOOFF/TCOON, which the START character cannot undo). */
+  setStopped(stop: boolean, tco: boolean): void {
+    if (stop) {
+      if (tco) this.tcoStopped = true;
+      if (this.stopped) return;
+      this.stopped = true;
+    } else {
+      if (tco) this.tcoStopped = false;
+      if (!this.stopped || this.tcoStopped) return;
+      this.stopped = false;
+    }
+    this.port.flowChanged(this.stopped);
+  }
+
   // ---- receiving input -----------------------------------------------------------------
 
   /**
@@ -162,24 +182,25 @@ export class LineDiscipline {
     }
     if ((iflag & IXON) !== 0 && c !== 0) {
       if (c === cc[VSTART]) {
-        this.stopped = false;
+        this.setStopped(false, false);
         return true;
       }
       if (c === cc[VSTOP]) {
-        this.stopped = true;
+        this.setStopped(true, false);
         return true;
       }
     }
-    if ((iflag & IXON) !== 0 && (iflag & IXANY) !== 0) this.stopped = false;
+    if ((iflag & IXON) !== 0 && (iflag & IXANY) !== 0) this.setStopped(false, false);
     if ((lflag & ISIG) !== 0 && c !== 0) {
       const sig = c === cc[VINTR] ? SIGINT : c === cc[VQUIT] ? SIGQUIT : c === cc[VSUSP] ? SIGTSTP : 0;
       if (sig !== 0) {
         if ((lflag & NOFLSH) === 0) {
           this.flushInput();
           this.echoes.length = 0;
+          this.port.flushedBySignal();
         }
         this.port.signal(sig);
-        if ((iflag & IXON) !== 0) this.stopped = false;
+        if ((iflag & IXON) !== 0) this.setStopped(false, false);
         if ((lflag & ECHO) !== 0) this.echoChar(c);
         return true;
       }
