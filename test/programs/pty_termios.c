@@ -243,6 +243,21 @@ int main(void) {
   SHOW("TCSAFLUSH", tcsetattr(s, TCSAFLUSH, &t));
   SHOW("FIONREAD after TCSAFLUSH", ioctl(s, FIONREAD, &n));
   printf("  n=%d\n", n);
+  struct pollfd pp;
+  /* IXON: ^S stops output (a non-blocking write gets EAGAIN), ^Q restarts it. */
+  tcsetattr(s, TCSANOW, &orig);
+  put(m, "\023");
+  usleep(100000);
+  fcntl(s, F_SETFL, O_NONBLOCK);
+  SHOW("write while stopped", write(s, "z", 1));
+  pp = (struct pollfd){ s, POLLOUT, 0 };
+  SHOW("POLLOUT while stopped", poll(&pp, 1, 0));
+  put(m, "\021");
+  usleep(100000);
+  SHOW("write after ^Q", write(s, "z", 1));
+  fcntl(s, F_SETFL, 0);
+  show_out("  master got", m);
+
   /* Packet mode: data packets, and status bytes for flushes and flow control. */
   tcsetattr(s, TCSANOW, &orig);
   drain(m, b, sizeof b, 50);
@@ -253,7 +268,7 @@ int main(void) {
   put(s, "data");
   show_read("  data packet", m, 100);
   tcflush(s, TCIFLUSH);
-  struct pollfd pp = { m, POLLIN | POLLPRI, 0 };
+  pp = (struct pollfd){ m, POLLIN | POLLPRI, 0 };
   SHOW("poll with status", poll(&pp, 1, 1000));
   printf("  revents %x\n", pp.revents);
   show_read("  TCIFLUSH status", m, 100);
