@@ -42,6 +42,15 @@ test('busybox sh on a pty the app opened (/dev/ptmx in the sandbox)', (t) => {
   assert.equal(sandbox.status, 0);
 });
 
+test('bash on a pty the app opened (job control through the sandbox\'s line discipline)', (t) => {
+  if (!need(t, '/bin/bash', 'bash')) return;
+  const bin = programs.get('pty_shell').static;
+  const opts = { cwd: '/tmp', timeout: 120000 };
+  checkSteps(runNative([bin, '/bin/bash'], opts).stdout, 'native');
+  const sandbox = runSandbox([bin, '/bin/bash'], opts);
+  checkSteps(sandbox.stdout, `sandbox (stderr: ${sandbox.stderr})`);
+});
+
 // The host terminal passed through as the console: busybox's job control works against the
 // sentry's emulated TIOCGPGRP/TIOCSPGRP, and the host terminal's ^C, ^Z and resizes (which
 // signal the sentry, the host's foreground process) reach the container's foreground job.
