@@ -31,6 +31,16 @@ function checkSteps(out, label) {
   assert.ok(lines.length >= 12, `${label}: only ${lines.length} steps:\n${out}`);
 }
 
+test('/dev without a terminal: devpts, ptmx link, /dev/tty ENXIO, no /dev/console (as Docker without -t)', (t) => {
+  if (!need(t, BUSYBOX, 'busybox-static')) return;
+  const script = 'test -e /dev/console || echo no-console; readlink /dev/ptmx; ' +
+    'stat -c "%F %t,%T %a" /dev/tty /dev/pts/ptmx; stat -f -c %T /dev/pts; echo x > /dev/tty; tty; echo $?';
+  const r = runSandbox([BUSYBOX, 'sh', '-c', script], { cwd: '/tmp', input: '' });
+  assert.equal(r.stdout.toString(), 'no-console\npts/ptmx\ncharacter special file 5,0 666\n' +
+    'character special file 5,2 666\ndevpts\nnot a tty\n1\n');
+  assert.match(r.stderr.toString(), /can't create \/dev\/tty: No such device or address/);
+});
+
 test('busybox sh on a pty the app opened (/dev/ptmx in the sandbox)', (t) => {
   if (!need(t, BUSYBOX, 'busybox-static')) return;
   const bin = programs.get('pty_shell').static;
