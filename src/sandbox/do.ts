@@ -119,6 +119,7 @@ export function runDo(o: DoOptions): number {
     return kernel.run();
   } finally {
     kernel.shutdown();
+    hostConsole()?.restore();
   }
 }
 

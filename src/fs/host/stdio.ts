@@ -328,8 +328,20 @@ export class HostConsole extends TtyControl {
   readonly isPty = false;
   /** /dev/console (5:1): the host terminal's own number means nothing inside. */
   readonly ttyNr = (5 << 8) | 1;
+  /** The host terminal's termios when the sandbox started, put back when it ends. */
+  private readonly saved = Buffer.alloc(64);
+  private readonly haveSaved: boolean;
   constructor(readonly inode: HostStdioInode) {
     super();
+    this.haveSaved = hostIoctl(inode.ref.fd, TCGETS, this.saved) >= 0;
+  }
+
+  /**
+   * Puts the host terminal's modes back as they were: an app killed in raw mode (or
+   * without echo) must not leave the caller's terminal that way.
+   */
+  restore(): void {
+    if (this.haveSaved) hostIoctl(this.inode.ref.fd, TCSETS, this.saved);
   }
 
   /** /dev/tty and /dev/console: a new description of the host terminal. */
