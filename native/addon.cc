@@ -204,14 +204,27 @@ static bool ensureEpoll() {
 static int gSigEvfd = -1;
 static std::atomic<uint64_t> gSigPending{0};
 static const uint64_t kSigToken = 0xfffffffeull;
+static pid_t gMainTid = 0;
 
+// Runs on whichever thread the host picked. The sentry's thread must leave a blocking
+// waitpid (the fast wait mode), so the handler is installed without SA_RESTART and a
+// signal that landed elsewhere is passed on to that thread.
 static void onHostSignal(int sig) {
   int saved = errno;
   gSigPending.fetch_or(1ull << (sig - 1));
   uint64_t one = 1;
   ssize_t ignored = write(gSigEvfd, &one, sizeof(one));
   (void)ignored;
+  if (static_cast<pid_t>(syscall(SYS_gettid)) != gMainTid) syscall(SYS_tgkill, getpid(), gMainTid, sig);
   errno = saved;
+}
+
+// Reports the caught host signals as a host fd event with token -2.
+static napi_value hostSignalEvent(napi_env env, int32_t* out) {
+  out[4] = 1;
+  out[5] = static_cast<int32_t>(kSigToken);
+  out[6] = EPOLLIN;
+  return num(env, 2);
 }
 
 // hostSignals(mask) -> 0 / -errno: catch the signals of mask (bit sig-1) from now on.
@@ -219,6 +232,7 @@ static napi_value HostSignals(napi_env env, napi_callback_info info) {
   TSV_ARGS(1);
   uint64_t mask = static_cast<uint64_t>(argDouble(env, args[0]));
   if (!ensureEpoll()) return num(env, -errno);
+  gMainTid = static_cast<pid_t>(syscall(SYS_gettid));
   if (gSigEvfd < 0) {
     gSigEvfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (gSigEvfd < 0) return num(env, -errno);
@@ -232,7 +246,7 @@ static napi_value HostSignals(napi_env env, napi_callback_info info) {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = onHostSignal;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = 0;
     if (sigaction(sig, &sa, nullptr) != 0) return num(env, -errno);
   }
   return num(env, 0);
@@ -277,9 +291,11 @@ static napi_value WaitEvent(napi_env env, napi_callback_info info) {
   if (!mixed) {
     setChildHandler(false);
     int r;
+    if (gSigPending.load(std::memory_order_relaxed) != 0) return hostSignalEvent(env, out);
     do {
       r = waitpid(-1, &status, __WALL);
       if (r < 0 && errno == EINTR && gCtlPending.load() != 0) return num(env, 3);
+      if (r < 0 && errno == EINTR && gSigPending.load() != 0) return hostSignalEvent(env, out);
     } while (r < 0 && errno == EINTR);
     if (r < 0) return num(env, -errno);
     fillWaitResult(r, status, out);

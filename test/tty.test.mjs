@@ -31,6 +31,16 @@ function checkSteps(out, label) {
   assert.ok(lines.length >= 12, `${label}: only ${lines.length} steps:\n${out}`);
 }
 
+test('/dev without a terminal: devpts, ptmx link, /dev/tty ENXIO, no /dev/console (as Docker without -t)', (t) => {
+  if (!need(t, BUSYBOX, 'busybox-static')) return;
+  const script = 'test -e /dev/console || echo no-console; readlink /dev/ptmx; ' +
+    'stat -c "%F %t,%T %a" /dev/tty /dev/pts/ptmx; stat -f -c %T /dev/pts; echo x > /dev/tty; tty; echo $?';
+  const r = runSandbox([BUSYBOX, 'sh', '-c', script], { cwd: '/tmp', input: '' });
+  assert.equal(r.stdout.toString(), 'no-console\npts/ptmx\ncharacter special file 5,0 666\n' +
+    'character special file 5,2 666\ndevpts\nnot a tty\n1\n');
+  assert.match(r.stderr.toString(), /can't create \/dev\/tty: No such device or address/);
+});
+
 test('busybox sh on a pty the app opened (/dev/ptmx in the sandbox)', (t) => {
   if (!need(t, BUSYBOX, 'busybox-static')) return;
   const bin = programs.get('pty_shell').static;
@@ -40,6 +50,15 @@ test('busybox sh on a pty the app opened (/dev/ptmx in the sandbox)', (t) => {
   const sandbox = runSandbox([bin, BUSYBOX], opts);
   checkSteps(sandbox.stdout, `sandbox (stderr: ${sandbox.stderr})`);
   assert.equal(sandbox.status, 0);
+});
+
+test('bash on a pty the app opened (job control through the sandbox\'s line discipline)', (t) => {
+  if (!need(t, '/bin/bash', 'bash')) return;
+  const bin = programs.get('pty_shell').static;
+  const opts = { cwd: '/tmp', timeout: 120000 };
+  checkSteps(runNative([bin, '/bin/bash'], opts).stdout, 'native');
+  const sandbox = runSandbox([bin, '/bin/bash'], opts);
+  checkSteps(sandbox.stdout, `sandbox (stderr: ${sandbox.stderr})`);
 });
 
 // The host terminal passed through as the console: busybox's job control works against the
@@ -57,8 +76,8 @@ const HOST_STEPS = [
   ['send', 'exit 3\n'],
 ];
 
-function hostPty(argv) {
-  const r = spawnSync(PYTHON, [join(ROOT, 'test', 'lib', 'hostpty.py'), JSON.stringify(HOST_STEPS), '--', ...argv], {
+function hostPty(argv, steps = HOST_STEPS) {
+  const r = spawnSync(PYTHON, [join(ROOT, 'test', 'lib', 'hostpty.py'), JSON.stringify(steps), '--', ...argv], {
     cwd: '/tmp', timeout: 120000,
     env: { PS1: 'PS1> ', PATH: '/usr/bin:/bin', TERM: 'dumb', HOME: '/' },
   });
@@ -71,4 +90,11 @@ test('busybox sh -i under tsvisor do on a host terminal', (t) => {
   const expected = [...Array(waits).keys()].map((i) => `wait ${i + 1}: ok`).join('\n') + '\nexit: 3\n';
   assert.equal(hostPty([BUSYBOX, 'sh', '-i']), expected, 'native');
   assert.equal(hostPty([process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sh', '-i']), expected, 'sandbox');
+});
+
+test('^C on the host terminal ends `tsvisor do -- sleep` (init has no handler)', (t) => {
+  if (!need(t, BUSYBOX, 'busybox-static') || !need(t, PYTHON, 'python3')) return;
+  const steps = [['sleep', 1.5], ['send', '\u0003']];
+  assert.equal(hostPty([BUSYBOX, 'sleep', '100'], steps), 'exit: 130\n', 'native');
+  assert.equal(hostPty([process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sleep', '100'], steps), 'exit: 130\n', 'sandbox');
 });

@@ -229,7 +229,7 @@ export class Kernel {
           continue;
         }
       }
-      const watching = timeout >= 0 || this.armedHostFds > 0 || this.running === 0 || this.hostSignalHandler !== null;
+      const watching = timeout >= 0 || this.armedHostFds > 0 || this.running === 0;
       const kind = platform.wait(timeout, watching, ev);
       switch (kind) {
         case EventKind.Syscall: {
@@ -782,7 +782,7 @@ export class Kernel {
 
   /**
    * Host signals the sentry forwards into the sandbox (the console's ^C and resizes), set
-   * with enableHostSignals; while set, the loop always waits in the mode that sees them.
+   * with enableHostSignals. Both wait modes report them (the fast one through EINTR).
    */
   hostSignalHandler: ((mask: number) => void) | null = null;
 

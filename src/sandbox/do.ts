@@ -6,7 +6,7 @@ import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
 import { buildImage } from '../kernel/exec';
 import { Kernel } from '../kernel/kernel';
-import { SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
+import { SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SIG_DFL, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
 import { Task } from '../kernel/task';
 import { RLIMIT_NOFILE, Rlimits, ThreadGroup } from '../kernel/threadgroup';
 import { Clock, hostRandom } from '../kernel/time';
@@ -130,6 +130,7 @@ export class Sandbox {
       return this.kernel.run();
     } finally {
       this.kernel.shutdown();
+      hostConsole()?.restore(); // the host terminal's modes as they were
     }
   }
 }
@@ -208,7 +209,10 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     ok = true;
     return new Sandbox(kernel, root, p.tg, p.task, o.onStart, o.seccomp ?? null);
   } finally {
-    if (!ok) kernel.shutdown();
+    if (!ok) {
+      kernel.shutdown();
+      hostConsole()?.restore();
+    }
   }
 }
 
@@ -314,7 +318,18 @@ function attachConsole(kernel: Kernel, init: ThreadGroup): void {
   let mask = 0;
   for (const s of forwarded) mask |= 1 << (s - 1);
   kernel.enableHostSignals(mask, (caught) => {
-    for (const s of forwarded) if ((caught & (1 << (s - 1))) !== 0) killPgrp(kernel, con.pgrp, s);
+    for (const s of forwarded) {
+      if ((caught & (1 << (s - 1))) === 0) continue;
+      // The container's init ignores signals it has no handler for, so ^C on `tsvisor do --
+      // sleep 100` would be lost; as the host would for a plain command, ^C and ^\ then end
+      // the sandbox (a shell's init catches or ignores them and is not affected).
+      if ((s === SIGINT || s === SIGQUIT) && init.exitStatus < 0 && init.pgid === con.pgrp &&
+          init.sighand.actions[s].handler === SIG_DFL) {
+        kernel.exitGroup(init, 128 + s, s);
+        continue;
+      }
+      killPgrp(kernel, con.pgrp, s);
+    }
   });
 }
 

@@ -163,9 +163,9 @@ export function register(table: SyscallTable): void {
   table.def(NR.fcntl, fcntl, 'partial',
     'leases and F_NOTIFY are not supported');
   table.def(NR.ioctl, ioctl, 'partial',
-    'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, not the old TCGETA/TCSETA), window size, ' +
-    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCPKT (data only), TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER and job control; ' +
-    'host terminals pass termios and window size through, job control is emulated; no TIOCSTI, TIOCEXCL, TIOCVHANGUP, modem lines');
+    'generic FIONBIO/FIOCLEX/FIONCLEX/FIONREAD; ptys: termios (TCGETS*/TCSETS*, TCGETS2, TCGETA/TCSETA*), window size, ' +
+    'TCFLSH, TCXONC, TIOCOUTQ, TIOCINQ, TIOCSTI, TIOCEXCL, TIOCPKT, TIOCSIG, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER ' +
+    'and job control; host terminals pass termios and window size through, job control is emulated; no TIOCVHANGUP, modem lines');
   table.def(NR.pipe, pipe);
   table.def(NR.pipe2, pipe2);
 }

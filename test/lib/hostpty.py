@@ -6,7 +6,8 @@
 #   ["wait", text, secs]    read until text appears on the screen (since the last wait)
 #   ["sleep", secs]
 #   ["winsize", rows, cols] TIOCSWINSZ on the master (the host kernel sends SIGWINCH)
-# Prints one line per wait ("wait N: ok" / "wait N: FAIL <screen>") and the exit status.
+# Prints one line per wait ("wait N: ok" / "wait N: FAIL <screen>") and the exit status as a
+# shell reports it (128+N for a death by signal N).
 import fcntl, json, os, pty, select, struct, sys, termios, time
 
 steps = json.loads(sys.argv[1])
@@ -69,4 +70,5 @@ if status is None:
     os.kill(pid, 9)
     print('exit: timeout')
 else:
-    print('exit: %s' % (os.waitstatus_to_exitcode(status)))
+    code = os.waitstatus_to_exitcode(status)
+    print('exit: %d' % (128 - code if code < 0 else code))  # as a shell reports a signal death

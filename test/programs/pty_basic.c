@@ -2,6 +2,7 @@
  * TIOCGPTLCK/TIOCGPTPEER, data both ways, hangup when the master closes, EIO on the master when
  * every slave is closed, readiness on both ends, numbers reused. */
 #include "pty_util.h"
+#include <sys/epoll.h>
 
 static int pollrev(int fd, int ev) {
   struct pollfd p = { fd, (short)ev, 0 };
@@ -28,6 +29,21 @@ int main(void) {
   REL("slave owned by us", st.st_uid == getuid());
   REL("slave major 136", major(st.st_rdev) == 136 && minor(st.st_rdev) == no);
   SHOW("open locked slave", open(path, O_RDWR | O_NOCTTY));
+  {
+    DIR *dir = opendir("/dev/pts");
+    REL("opendir /dev/pts", dir != NULL);
+    int seen_ptmx = 0, seen_slave = 0;
+    char want[16];
+    snprintf(want, sizeof want, "%u", no);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+      if (!strcmp(de->d_name, "ptmx")) seen_ptmx = de->d_type == DT_CHR;
+      if (!strcmp(de->d_name, want)) seen_slave = de->d_type == DT_CHR;
+    }
+    if (dir) closedir(dir);
+    REL("  lists ptmx", seen_ptmx);
+    REL("  lists the slave", seen_slave);
+  }
   SHOW("grantpt", grantpt(m));
   SHOW("unlockpt", unlockpt(m));
   SHOW("TIOCGPTLCK", ioctl(m, TIOCGPTLCK, &lk));
@@ -66,6 +82,44 @@ int main(void) {
   show_out("rest", m);
   SHOW("TIOCOUTQ", ioctl(s, TIOCOUTQ, &avail));
   printf("outq: %d\n", avail);
+
+  /* epoll on both ends. */
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 }, evs[2];
+  epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev);
+  ev.data.u32 = 2;
+  epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+  SHOW("epoll idle", epoll_wait(ep, evs, 2, 50));
+  put(s, "ping\n");
+  SHOW("epoll after slave write", epoll_wait(ep, evs, 2, 2000));
+  printf("  which %u events %x\n", evs[0].data.u32, evs[0].events);
+  show_out("  master got", m);
+  put(m, "pong\n");
+  usleep(50000);
+  show_out("  echo", m);
+  SHOW("epoll after master write", epoll_wait(ep, evs, 2, 2000));
+  printf("  which %u events %x\n", evs[0].data.u32, evs[0].events);
+  show_read("  slave got", s, 100);
+  close(ep);
+
+  /* TIOCSTI (as root: any terminal), TIOCEXCL. */
+  SHOW("TIOCSTI slave", ioctl(s, TIOCSTI, "x"));
+  SHOW("TIOCSTI slave newline", ioctl(s, TIOCSTI, "\n"));
+  show_read("  slave got", s, 100);
+  show_out("  echo", m);
+  SHOW("TIOCSTI master", ioctl(m, TIOCSTI, "q"));
+  show_out("  master got", m);
+  SHOW("TIOCSTI EFAULT", ioctl(s, TIOCSTI, (void *)8));
+  int ex = -1;
+  SHOW("TIOCGEXCL", ioctl(s, TIOCGEXCL, &ex));
+  printf("  excl %d\n", ex);
+  SHOW("TIOCEXCL", ioctl(s, TIOCEXCL));
+  SHOW("TIOCGEXCL", ioctl(s, TIOCGEXCL, &ex));
+  printf("  excl %d\n", ex);
+  int s3 = open(path, O_RDWR | O_NOCTTY);
+  REL("exclusive slave opens for root", s3 >= 0);
+  close(s3);
+  SHOW("TIOCNXCL", ioctl(s, TIOCNXCL));
 
   /* TIOCGPTPEER: the slave, opened from the master. */
   int p = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -134,6 +134,33 @@ static void leader(void) {
   tio.c_lflag &= ~TOSTOP;
   tcsetattr(s, TCSANOW, &tio);
 
+  /* An orphaned background group: its reads fail with EIO (no SIGTTIN). */
+  {
+    int pp[2];
+    if (pipe(pp)) return;
+    pid_t b = fork_print();
+    if (b == 0) {
+      setpgid(0, 0);
+      if (fork() == 0) {
+        usleep(200000); /* until the group's parent is gone */
+        char c;
+        errno = 0;
+        int r = read(s, &c, 1);
+        char msg[64];
+        int n = snprintf(msg, sizeof msg, "  orphaned bg read: %d %s\n", r, errname(errno));
+        if (write(pp[1], msg, n) != n) _exit(1);
+        _exit(0);
+      }
+      _exit(0);
+    }
+    close(pp[1]);
+    waitpid(b, NULL, 0);
+    char msg[64];
+    int n = read(pp[0], msg, sizeof msg);
+    printf("%.*s", n > 0 ? n : 0, msg);
+    close(pp[0]);
+  }
+
   /* Moving the foreground. */
   pid_t g = fork_print();
   if (g == 0) {

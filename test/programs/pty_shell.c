@@ -124,6 +124,19 @@ int main(int argc, char **argv) {
   ok = wait_for("PS1> ", 5000);
   report("^Z stops sleep", ok);
   step("status after ^Z", "echo st=$?\n", "st=148\r\n");
+  clear();
+  type("fg\n");
+  ok = wait_for("sleep 100", 5000);
+  usleep(500000);
+  type("\003");
+  ok = ok && wait_for("PS1> ", 5000);
+  report("fg, then ^C", ok);
+  step("status after fg and ^C", "echo st=$?\n", "st=130\r\n");
+  clear();
+  type("sleep 100\n");
+  usleep(500000);
+  type("\032");
+  report("^Z again", wait_for("PS1> ", 5000));
   step("kill the stopped job", "kill -9 %1; sleep 0.2; echo killed\n", "killed\r\n");
 
   w.ws_row = 40;

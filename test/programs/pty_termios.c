@@ -4,6 +4,7 @@
  * VMIN/VTIME, FIONREAD, TCFLSH, TCXONC, window size, O_NONBLOCK. */
 #include "pty_util.h"
 #include <time.h>
+#include <termio.h>
 
 static int m, s;
 
@@ -53,6 +54,18 @@ int main(void) {
   REL("master shows the slave's termios", t.c_lflag == orig.c_lflag && t.c_iflag == orig.c_iflag);
   SHOW("TCGETS EFAULT", ioctl(s, TCGETS, (void *)8));
   SHOW("TCSETS EFAULT", ioctl(s, TCSETS, (void *)8));
+
+  struct termio tio1;
+  memset(&tio1, 0x55, sizeof tio1);
+  SHOW("TCGETA", ioctl(s, TCGETA, &tio1));
+  printf("  termio %o %o %o %o line %d cc %d %d %d pad %d\n", tio1.c_iflag, tio1.c_oflag, tio1.c_cflag, tio1.c_lflag,
+         tio1.c_line, tio1.c_cc[0], tio1.c_cc[4], tio1.c_cc[7], ((unsigned char *)&tio1)[17]);
+  tio1.c_lflag &= ~ECHO;
+  SHOW("TCSETA", ioctl(s, TCSETA, &tio1));
+  tcgetattr(s, &t);
+  printf("  lflag now %o\n", t.c_lflag);
+  SHOW("TCGETA EFAULT", ioctl(s, TCGETA, (void *)8));
+  tcsetattr(s, TCSANOW, &orig);
 
   type("plain line", "abc\n");
   type("erase", "abcd\177\177x\n");
@@ -116,6 +129,27 @@ int main(void) {
   set(0, 0, 0, OPOST, 0, 0);
   put(s, "raw\n");
   show_out("  no OPOST", m);
+  reset();
+
+  /* A line longer than the 4096-byte buffer: the last slot keeps being replaced, so the
+   * newline still ends a (truncated) line. */
+  set(0, 0, 0, 0, 0, ECHO);
+  {
+    static char longl[5001];
+    memset(longl, 'a', 5000);
+    longl[4999] = 'z';
+    longl[5000] = '\n';
+    SHOW("write long line", write(m, longl, 5001));
+    usleep(100000);
+    int k = -1;
+    ioctl(s, FIONREAD, &k);
+    printf("  FIONREAD %d\n", k);
+    static char got[8192];
+    struct pollfd pl = { s, POLLIN, 0 };
+    poll(&pl, 1, 1000);
+    int r = read(s, got, sizeof got);
+    printf("  read %d, last %d, first %c\n", r, r > 0 ? got[r - 1] : -1, got[0]);
+  }
   reset();
 
   /* Canonical FIONREAD counts complete lines only. */
@@ -209,6 +243,55 @@ int main(void) {
   SHOW("TCSAFLUSH", tcsetattr(s, TCSAFLUSH, &t));
   SHOW("FIONREAD after TCSAFLUSH", ioctl(s, FIONREAD, &n));
   printf("  n=%d\n", n);
+  struct pollfd pp;
+  /* IXON: ^S stops output (a non-blocking write gets EAGAIN), ^Q restarts it. */
+  tcsetattr(s, TCSANOW, &orig);
+  put(m, "\023");
+  usleep(100000);
+  fcntl(s, F_SETFL, O_NONBLOCK);
+  SHOW("write while stopped", write(s, "z", 1));
+  pp = (struct pollfd){ s, POLLOUT, 0 };
+  SHOW("POLLOUT while stopped", poll(&pp, 1, 0));
+  put(m, "\021");
+  usleep(100000);
+  SHOW("write after ^Q", write(s, "z", 1));
+  fcntl(s, F_SETFL, 0);
+  show_out("  master got", m);
+
+  /* Packet mode: data packets, and status bytes for flushes and flow control. */
+  tcsetattr(s, TCSANOW, &orig);
+  drain(m, b, sizeof b, 50);
+  int one = 1, zero = 0, pk = -1;
+  SHOW("TIOCPKT", ioctl(m, TIOCPKT, &one));
+  SHOW("TIOCGPKT", ioctl(m, TIOCGPKT, &pk));
+  printf("  packet %d\n", pk);
+  put(s, "data");
+  show_read("  data packet", m, 100);
+  tcflush(s, TCIFLUSH);
+  pp = (struct pollfd){ m, POLLIN | POLLPRI, 0 };
+  SHOW("poll with status", poll(&pp, 1, 1000));
+  printf("  revents %x\n", pp.revents);
+  show_read("  TCIFLUSH status", m, 100);
+  tcflush(s, TCOFLUSH);
+  show_read("  TCOFLUSH status", m, 100);
+  tcflow(s, TCOOFF);
+  show_read("  TCOOFF status", m, 100);
+  tcflow(s, TCOON);
+  show_read("  TCOON status", m, 100);
+  tcgetattr(s, &t);
+  t.c_iflag &= ~IXON;
+  tcsetattr(s, TCSANOW, &t);
+  show_read("  IXON off status", m, 100);
+  t.c_iflag |= IXON;
+  tcsetattr(s, TCSANOW, &t);
+  show_read("  IXON on status", m, 100);
+  put(m, "ab\003");
+  usleep(100000);
+  show_read("  ^C status", m, 100);
+  show_read("  ^C echo", m, 100);
+  SHOW("TIOCPKT off", ioctl(m, TIOCPKT, &zero));
+  put(s, "plain");
+  show_read("  no packet", m, 100);
   close(s);
   close(m);
   return 0;

@@ -12,13 +12,15 @@
 import * as E from '../../abi/errno';
 import { Task } from '../../kernel/task';
 import type { WaitQueue } from '../../waiter/waiter';
-import { DT_CHR, O_CLOEXEC, O_NOCTTY, S_IFCHR, S_IFDIR, S_IFMT } from '../../vfs/abi';
+import {
+  DT_CHR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK, S_IFCHR, S_IFDIR, S_IFMT,
+} from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import type { DeviceRegistry } from '../../vfs/devices';
 import { DirectoryFile, FileDescription } from '../../vfs/file';
 import { DirEntry, FileSystem, Inode } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
-import { SetAttr, Stat, makedev } from '../../vfs/stat';
+import { DateTimeSource, SetAttr, Stat, makedev } from '../../vfs/stat';
 import type { TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import { lookupChild } from '../../vfs/walk';
@@ -26,13 +28,15 @@ import { NOT_JOB_IOCTL, acquireOnOpen, checkChange, cttyOf, jobIoctl } from '../
 import {
   TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC,
   TERMIOS2_SIZE, TERMIOS_SIZE, TIOCGETD, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCGWINSZ, TIOCOUTQ,
-  TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSWINSZ, WINSIZE_SIZE,
+  TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSWINSZ, WINSIZE_SIZE, TIOCSTI, TIOCEXCL, TIOCNXCL, TIOCGEXCL,
+  TCGETA, TCSETA, TCSETAW, TCSETAF, TERMIO_SIZE,
 } from '../tty/termios';
 import { Pty } from './pty';
 
-export const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, TTY_MAJOR = 5, TTY_MINOR = 0, CONSOLE_MINOR = 1;
+export const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, TTY_MAJOR = 5, TTY_MINOR = 0;
 const DEVPTS_MAGIC = 0x1cd1;
 const TTY_GID = 5;
+const CAP_SYS_ADMIN = 21;
 /** Linux's default /proc/sys/kernel/pty/max. */
 const PTY_MAX = 4096;
 
@@ -50,7 +54,7 @@ export class DevPtsFs extends FileSystem {
   mount: Mount | null = null;
   private readonly registered = new Set<number>();
 
-  constructor(private readonly devices: DeviceRegistry, private readonly clock?: TimeSource) {
+  constructor(private readonly devices: DeviceRegistry, private readonly clock: TimeSource = new DateTimeSource()) {
     super();
     this.rootInode = new DevPtsRoot(this);
     this.ptmx = new DevPtsNode(this, 2, S_IFCHR | 0o666, 0, 0, makedev(PTMX_MAJOR, PTMX_MINOR));
@@ -62,10 +66,6 @@ export class DevPtsFs extends FileSystem {
   }
 
   now(): [number, number] {
-    if (this.clock === undefined) {
-      const ms = Date.now();
-      return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
-    }
     this.clock.read(0);
     return [this.clock.ts[0], this.clock.ts[1]];
   }
@@ -97,6 +97,7 @@ export class DevPtsFs extends FileSystem {
     const pty = this.ptys[index];
     if (pty === undefined || pty.hungUp) return -E.EIO;
     if (pty.locked) return -E.EIO;
+    if (pty.exclusive && pty.slaveOpens > 0 && !t.creds.hasCap(CAP_SYS_ADMIN)) return -E.EBUSY;
     const f = new PtySlaveFD(mnt, d, flags & ~O_NOCTTY, pty);
     acquireOnOpen(t, pty, flags);
     return f;
@@ -124,16 +125,20 @@ class DevPtsRoot extends Inode {
   readonly gid = 0;
   constructor(readonly fs: DevPtsFs) {
     super();
+    this.times = fs.now();
   }
   override get cacheChildren(): boolean {
     return false;
   }
+  private readonly times: [number, number];
   stat(st: Stat): void {
     st.reset();
     st.dev = this.fs.dev;
     st.ino = 1;
     st.mode = this.mode;
     st.nlink = 2;
+    st.atimeSec = st.mtimeSec = st.ctimeSec = this.times[0];
+    st.atimeNsec = st.mtimeNsec = st.ctimeNsec = this.times[1];
   }
   override lookup(_t: VfsTask, name: string): Inode | number {
     if (name === 'ptmx') return this.fs.ptmx;
@@ -204,9 +209,22 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       const two = req === TCSETS2 || req === TCSETSW2 || req === TCSETSF2;
       if (t.mm.copyIn(arg, io, 0, two ? TERMIOS2_SIZE : TERMIOS_SIZE) < 0) return -E.EFAULT;
       if (req === TCSETSF || req === TCSETSF2) pty.flushInput(false);
-      const wasCanon = pty.ldisc.icanon;
+      const wasCanon = pty.ldisc.icanon, oldFlow = pty.stdFlow();
       pty.ldisc.termios.decode(io, two);
-      pty.termiosChanged(wasCanon);
+      pty.termiosChanged(wasCanon, oldFlow);
+      return 0;
+    }
+    case TCGETA:
+      pty.ldisc.termios.encodeTermio(io);
+      return t.mm.copyOut(arg, io, 0, TERMIO_SIZE) < 0 ? -E.EFAULT : 0;
+    case TCSETA: case TCSETAW: case TCSETAF: {
+      const jc = checkChange(t, pty, 22 /* SIGTTOU */);
+      if (jc < 0) return jc;
+      if (t.mm.copyIn(arg, io, 0, TERMIO_SIZE) < 0) return -E.EFAULT;
+      if (req === TCSETAF) pty.flushInput(false);
+      const wasCanon = pty.ldisc.icanon, oldFlow = pty.stdFlow();
+      pty.ldisc.termios.decodeTermio(io);
+      pty.termiosChanged(wasCanon, oldFlow);
       return 0;
     }
     case TIOCGWINSZ:
@@ -225,6 +243,7 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
       const a = arg | 0;
       if (a < 0 || a > 2) return -E.EINVAL;
       if (a !== 1) pty.flushInput(master);
+      if (a !== 0) pty.flushOutput(master);
       return 0;
     }
     case TCXONC: {
@@ -239,6 +258,22 @@ function ttyIoctl(t: VfsTask, f: FileDescription, pty: Pty, master: boolean, req
     }
     case TIOCGETD:
       io.writeInt32LE(0, 0);
+      return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
+    case TIOCSTI: {
+      // dev.tty.legacy_tiocsti is on (Linux's default): the controlling terminal, or any
+      // terminal with CAP_SYS_ADMIN; the byte is input to this end's discipline.
+      const admin = t.creds.hasCap(CAP_SYS_ADMIN);
+      if (!admin && (!(t instanceof Task) || cttyOf(t.tg) !== pty || master)) return -E.EPERM;
+      if (t.mm.copyIn(arg, io, 0, 1) < 0) return -E.EFAULT;
+      pty.inject(io[0], master);
+      return 0;
+    }
+    case TIOCEXCL: case TIOCNXCL:
+      if (master) pty.masterExclusive = req === TIOCEXCL;
+      else pty.exclusive = req === TIOCEXCL;
+      return 0;
+    case TIOCGEXCL:
+      io.writeInt32LE((master ? pty.masterExclusive : pty.exclusive) ? 1 : 0, 0);
       return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
     default:
       return -E.ENOTTY;
@@ -286,7 +321,7 @@ export class PtyMasterFD extends FileDescription {
         return t.mm.copyOut(arg, io, 0, 4) < 0 ? -E.EFAULT : 0;
       case TIOCPKT:
         if (t.mm.copyIn(arg, io, 0, 4) < 0) return -E.EFAULT;
-        pty.packet = io.readInt32LE(0) !== 0;
+        pty.setPacket(io.readInt32LE(0) !== 0);
         return 0;
       case TIOCGPKT:
         io.writeInt32LE(pty.packet ? 1 : 0, 0);
@@ -300,7 +335,9 @@ export class PtyMasterFD extends FileDescription {
       case TIOCGPTPEER: {
         if (!(t instanceof Task)) return -E.EIO;
         const fl = arg | 0;
-        const f = this.fs.openPeer(t, pty, fl & ~O_CLOEXEC);
+        // The slave is opened with the caller's flags, as dentry_open would take them; only
+        // flags that mean something for a terminal are kept (never O_PATH or O_CREAT).
+        const f = this.fs.openPeer(t, pty, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOCTTY | O_LARGEFILE));
         if (typeof f === 'number') return f;
         const fd = t.fdTable.install(f, 0, (fl & O_CLOEXEC) !== 0);
         if (fd < 0) f.decRef();

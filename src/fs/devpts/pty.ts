@@ -9,7 +9,7 @@ import * as E from '../../abi/errno';
 import type { Kernel } from '../../kernel/kernel';
 import { SIGWINCH } from '../../kernel/signals';
 import {
-  EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue,
+  EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDNORM, EVENT_WRNORM, WaitQueue,
 } from '../../waiter/waiter';
 import type { Dentry } from '../../vfs/dentry';
 import type { FileDescription } from '../../vfs/file';
@@ -17,7 +17,10 @@ import type { Mount } from '../../vfs/mount';
 import type { VfsTask } from '../../vfs/task';
 import { LdiscPort, LineDiscipline, N_TTY_BUF_SIZE } from '../tty/ldisc';
 import { TtyControl, checkChange, hangupSession, killPgrp } from '../tty/jobctl';
-import { TOSTOP, VSTART, VSTOP, WinSize } from '../tty/termios';
+import { IXON, TOSTOP, VSTART, VSTOP, WinSize } from '../tty/termios';
+
+const TIOCPKT_FLUSHREAD = 1, TIOCPKT_FLUSHWRITE = 2, TIOCPKT_STOP = 4, TIOCPKT_START = 8, TIOCPKT_NOSTOP = 16,
+  TIOCPKT_DOSTOP = 32;
 
 /** What a pty port buffers for the discipline: 8 KiB, so a raw pty takes about 12 KiB before
  * a writer blocks, close to what Linux 6.x accepts (measured on the host: 10-14 KiB). */
@@ -79,8 +82,12 @@ export class Pty extends TtyControl implements LdiscPort {
   slaveClosed = false;
   /** The master is gone: the slave is hung up. */
   hungUp = false;
-  /** TIOCPKT: master reads start with a status byte. */
+  /** TIOCEXCL on the slave (further opens EBUSY without CAP_SYS_ADMIN) and on the master. */
+  exclusive = false;
+  masterExclusive = false;
+  /** TIOCPKT: master reads start with a status byte (TIOCPKT_DATA or pktstatus). */
   packet = false;
+  pktstatus = 0;
   /** Woken for master reads (EVENT_IN) and writes (EVENT_OUT), and slave hangup. */
   readonly masterQ = new WaitQueue();
   readonly slaveQ = new WaitQueue();
@@ -113,6 +120,28 @@ export class Pty extends TtyControl implements LdiscPort {
 
   signal(sig: number): void {
     if (this.kernel !== null) killPgrp(this.kernel, this.pgrp, sig);
+  }
+
+  flushedBySignal(): void {
+    this.packetStatus(TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE, 0);
+  }
+
+  flowChanged(stopped: boolean): void {
+    this.packetStatus(stopped ? TIOCPKT_STOP : TIOCPKT_START, stopped ? TIOCPKT_START : TIOCPKT_STOP);
+    if (!stopped) this.slaveQ.notify(EVENT_OUT | EVENT_WRNORM);
+  }
+
+  /** Packet mode: status for the master's next read (Linux keeps it on the slave). */
+  private packetStatus(set: number, clear: number): void {
+    if (!this.packet) return;
+    this.pktstatus = (this.pktstatus & ~clear) | set;
+    this.masterQ.notify(EVENT_IN | EVENT_PRI | EVENT_RDNORM);
+  }
+
+  /** TIOCPKT on the master: a fresh start clears any old status. */
+  setPacket(on: boolean): void {
+    if (on && !this.packet) this.pktstatus = 0;
+    this.packet = on;
   }
 
   // ---- slave open / close -----------------------------------------------------------------
@@ -164,6 +193,11 @@ export class Pty extends TtyControl implements LdiscPort {
   masterRead(t: VfsTask, dst: Uint8Array, off: number, n: number, nonblock: boolean): number {
     if (n === 0) return 0;
     const q = this.toMaster;
+    if (this.packet && this.pktstatus !== 0) {
+      dst[off] = this.pktstatus;
+      this.pktstatus = 0;
+      return 1;
+    }
     if (q.len > 0) {
       let got = 0;
       if (this.packet) {
@@ -196,9 +230,22 @@ export class Pty extends TtyControl implements LdiscPort {
     return t.block(this.masterQ, EVENT_OUT, -1);
   }
 
+  /** TIOCSTI: c as input of one end (the slave's discipline, or the master's raw queue). */
+  inject(c: number, master: boolean): void {
+    if (master) {
+      if (this.toMaster.free > 0) this.toMaster.push(c);
+      this.masterQ.notify(EVENT_IN | EVENT_RDNORM);
+      return;
+    }
+    const before = this.toMaster.len;
+    if (this.flip.len === 0 && this.ldisc.receive(c)) this.afterInput(before);
+    else if (this.flip.free > 0) this.flip.push(c);
+  }
+
   masterReadiness(mask: number): number {
     let ev = 0;
     if (this.toMaster.len > 0) ev |= EVENT_IN | EVENT_RDNORM;
+    if (this.packet && this.pktstatus !== 0) ev |= EVENT_IN | EVENT_RDNORM | EVENT_PRI;
     if (this.slaveClosed) ev |= EVENT_HUP;
     if (this.flip.free > 0) ev |= EVENT_OUT | EVENT_WRNORM;
     return ev & (mask | EVENT_HUP | EVENT_ERR);
@@ -207,6 +254,10 @@ export class Pty extends TtyControl implements LdiscPort {
   /**
    * Raw-mode reads: MIN bytes (or as many as asked) with TIME 0; with TIME > 0 an
    * inter-byte timer (MIN > 0) or an overall timeout (MIN 0), in tenths of a second.
+   * Nothing is consumed until the read can complete, so a re-run after blocking starts
+   * afresh. (Known gap: the read syscall copies a buffer that spans memory chunks with one
+   * call per chunk; with MIN > 1 and TIME > 0 a later chunk could block after an earlier one
+   * took data. Linux loops inside one call; buffers rarely straddle VMAs.)
    */
   slaveRead(t: VfsTask, dst: Uint8Array, off: number, n: number, nonblock: boolean, now: number): number {
     if (this.hungUp) return 0;
@@ -286,12 +337,21 @@ export class Pty extends TtyControl implements LdiscPort {
   // ---- control -------------------------------------------------------------------------------
 
   /** Termios changed: a mode switch may complete reads; a restart of output wakes writers. */
-  termiosChanged(wasCanon: boolean): void {
+  termiosChanged(wasCanon: boolean, oldFlow: boolean): void {
+    if (oldFlow !== this.stdFlow()) {
+      this.packetStatus(oldFlow ? TIOCPKT_NOSTOP : TIOCPKT_DOSTOP, TIOCPKT_NOSTOP | TIOCPKT_DOSTOP);
+    }
     this.ldisc.termiosChanged(wasCanon);
     this.drainFlip();
     this.ldisc.flushEchoes();
     this.slaveQ.notify(EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
     this.masterQ.notify(EVENT_OUT | EVENT_IN);
+  }
+
+  /** IXON with ^S/^Q: what packet mode's DOSTOP/NOSTOP report on. */
+  stdFlow(): boolean {
+    const t = this.ldisc.termios;
+    return (t.iflag & IXON) !== 0 && t.cc[VSTOP] === 0o23 && t.cc[VSTART] === 0o21;
   }
 
   /** TIOCSWINSZ on either side: SIGWINCH to the foreground group when it changed. */
@@ -308,7 +368,13 @@ export class Pty extends TtyControl implements LdiscPort {
       this.ldisc.flushInput();
       this.flip.clear();
       this.masterQ.notify(EVENT_OUT | EVENT_WRNORM);
+      this.packetStatus(TIOCPKT_FLUSHREAD, 0);
     }
+  }
+
+  /** TCOFLUSH on the slave: nothing is queued in the driver, but packet mode hears of it. */
+  flushOutput(master: boolean): void {
+    if (!master) this.packetStatus(TIOCPKT_FLUSHWRITE, 0);
   }
 
   /** TCXONC. */
@@ -316,11 +382,10 @@ export class Pty extends TtyControl implements LdiscPort {
     const cc = this.ldisc.termios.cc;
     switch (action) {
       case 0: // TCOOFF
-        this.ldisc.stopped = true;
+        this.ldisc.setStopped(true, true);
         return 0;
       case 1: // TCOON
-        this.ldisc.stopped = false;
-        this.slaveQ.notify(EVENT_OUT | EVENT_WRNORM);
+        this.ldisc.setStopped(false, true);
         return 0;
       case 2: case 3: { // TCIOFF, TCION: send STOP / START toward the other side
         const c = cc[action === 2 ? VSTOP : VSTART];

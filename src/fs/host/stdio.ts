@@ -180,6 +180,14 @@ export class HostStreamFD extends FileDescription {
   }
 
   override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
+    const con = consoleOf(this.io);
+    if (con !== null && isBackground(t, con)) {
+      // TOSTOP lives in the host terminal's termios: asked only for background writers.
+      if (hostIoctl(this.io.ref.fd, TCGETS, ioBuf) >= 0 && (ioBuf.readUInt32LE(12) & 0o400 /* TOSTOP */) !== 0) {
+        const jc = checkChange(t, con, 22 /* SIGTTOU */);
+        if (jc < 0) return jc;
+      }
+    }
     if (len === 0) return 0;
     const io = this.io, fd = io.ref.fd;
     if (io.pollFirst) {
@@ -320,8 +328,20 @@ export class HostConsole extends TtyControl {
   readonly isPty = false;
   /** /dev/console (5:1): the host terminal's own number means nothing inside. */
   readonly ttyNr = (5 << 8) | 1;
+  /** The host terminal's termios when the sandbox started, put back when it ends. */
+  private readonly saved = Buffer.alloc(64);
+  private readonly haveSaved: boolean;
   constructor(readonly inode: HostStdioInode) {
     super();
+    this.haveSaved = hostIoctl(inode.ref.fd, TCGETS, this.saved) >= 0;
+  }
+
+  /**
+   * Puts the host terminal's modes back as they were: an app killed in raw mode (or
+   * without echo) must not leave the caller's terminal that way.
+   */
+  restore(): void {
+    if (this.haveSaved) hostIoctl(this.inode.ref.fd, TCSETS, this.saved);
   }
 
   /** /dev/tty and /dev/console: a new description of the host terminal. */
@@ -335,6 +355,12 @@ let theConsole: HostConsole | null = null;
 /** The console, once stdin was wrapped and found to be a terminal; null otherwise. */
 export function hostConsole(): HostConsole | null {
   return theConsole;
+}
+
+/** Whether t's process is in a background group of con, its controlling terminal. */
+function isBackground(t: VfsTask, con: HostConsole): boolean {
+  const tg = (t as { tg?: { ctty: unknown; pgid: number } }).tg;
+  return tg !== undefined && tg.ctty === con && con.pgrp !== 0 && tg.pgid !== con.pgrp;
 }
 
 /** Whether f is stdio on the console's terminal (it is then shown as /dev/console). */

@@ -5,8 +5,8 @@
 // (IXON: START/STOP) and output processing (OPOST: ONLCR, OCRNL, ONOCR, ONLRET, OLCUC,
 // XTABS), with the column bookkeeping erase echo needs.
 //
-// The read buffer holds N_TTY_BUF_SIZE (4096) bytes, of which 4095 are usable, as in
-// Linux. Each byte carries a flag saying whether it ends a line: the line ends are
+// The read buffer holds N_TTY_BUF_SIZE (4096) bytes, of which 4095 are usable (4096 for a
+// canonical line that overflows), as in Linux. Each byte carries a flag saying whether it ends a line: the line ends are
 // newline, EOL, EOL2 and the EOF marker (a 0 byte that reads do not return).
 // Bytes that do not fit wait in the caller's flip buffer (see pty.ts), as Linux keeps them
 // in the tty port's buffers until the discipline has room.
@@ -28,6 +28,10 @@ export interface LdiscPort {
   outPut(b: number): void;
   /** ISIG: send sig to the terminal's foreground process group. */
   signal(sig: number): void;
+  /** A signal character flushed input and output (packet mode reports it). */
+  flushedBySignal(): void;
+  /** Output was stopped or restarted (packet mode reports it; writers may go on). */
+  flowChanged(stopped: boolean): void;
 }
 
 const isCntrl = (c: number): boolean => c < 32 || c === 127;
@@ -47,8 +51,10 @@ export class LineDiscipline {
   private erasing = false;
   column = 0;
   private canonColumn = 0;
-  /** Output stopped by STOP (IXON) or TCOOFF. */
+  /** Output stopped by STOP (IXON) or TCOOFF (see setStopped). */
   stopped = false;
+  /** Stopped by TCOOFF: only TCOON restarts it, not the START character. */
+  tcoStopped = false;
   /**
    * Echoes not yet written, as Linux's echo buffer: a byte to output-process, 0x100|c for
    * a "^X" pair, 0x200|... to back over a tab. Written at the end of each batch of input
@@ -134,12 +140,21 @@ export class LineDiscipline {
     }
   }
 
-  // ---- receiving input -----------------------------------------------------------------
-
-  /** Free room for one more byte in canonical/raw mode (see n_tty_receive_buf_common). */
-  private room(): boolean {
-    return this.len < N_TTY_BUF_SIZE - 1;
+  /** stop_tty/start_tty (tco: TCOOFF/TCOON, which the START character cannot undo). */
+  setStopped(stop: boolean, tco: boolean): void {
+    if (stop) {
+      if (tco) this.tcoStopped = true;
+      if (this.stopped) return;
+      this.stopped = true;
+    } else {
+      if (tco) this.tcoStopped = false;
+      if (!this.stopped || this.tcoStopped) return;
+      this.stopped = false;
+    }
+    this.port.flowChanged(this.stopped);
   }
+
+  // ---- receiving input -----------------------------------------------------------------
 
   /**
    * Processes one input byte. False when there is no room for it: the caller keeps it
@@ -147,11 +162,12 @@ export class LineDiscipline {
    */
   receive(c: number): boolean {
     const tio = this.termios, iflag = tio.iflag, lflag = tio.lflag, cc = tio.cc;
-    if (!this.room()) {
-      // A full canonical buffer without a finished line: Linux keeps accepting, each new
-      // byte replacing the last one, so a newline can still end the line.
-      if (this.icanon && this.canon === 0) this.len--;
-      else return false;
+    const room = N_TTY_BUF_SIZE - 1 - this.len;
+    if (room <= 0) {
+      // A full canonical buffer without a finished line: Linux accepts one byte more, then
+      // each new byte replaces the last one, so a newline can still end the line.
+      if (!this.icanon || this.canon !== 0) return false;
+      if (room < 0) this.len--;
     }
     if ((iflag & ISTRIP) !== 0) c &= 0x7f;
     if ((iflag & IUCLC) !== 0 && (lflag & IEXTEN) !== 0 && c >= 65 && c <= 90) c += 32;
@@ -166,24 +182,25 @@ export class LineDiscipline {
     }
     if ((iflag & IXON) !== 0 && c !== 0) {
       if (c === cc[VSTART]) {
-        this.stopped = false;
+        this.setStopped(false, false);
         return true;
       }
       if (c === cc[VSTOP]) {
-        this.stopped = true;
+        this.setStopped(true, false);
         return true;
       }
     }
-    if ((iflag & IXON) !== 0 && (iflag & IXANY) !== 0) this.stopped = false;
+    if ((iflag & IXON) !== 0 && (iflag & IXANY) !== 0) this.setStopped(false, false);
     if ((lflag & ISIG) !== 0 && c !== 0) {
       const sig = c === cc[VINTR] ? SIGINT : c === cc[VQUIT] ? SIGQUIT : c === cc[VSUSP] ? SIGTSTP : 0;
       if (sig !== 0) {
         if ((lflag & NOFLSH) === 0) {
           this.flushInput();
           this.echoes.length = 0;
+          this.port.flushedBySignal();
         }
         this.port.signal(sig);
-        if ((iflag & IXON) !== 0) this.stopped = false;
+        if ((iflag & IXON) !== 0) this.setStopped(false, false);
         if ((lflag & ECHO) !== 0) this.echoChar(c);
         return true;
       }

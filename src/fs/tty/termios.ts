@@ -37,6 +37,8 @@ export const TERMIOS_SIZE = 36;
 /** sizeof(struct termios2): termios plus c_ispeed and c_ospeed. */
 export const TERMIOS2_SIZE = 44;
 export const WINSIZE_SIZE = 8;
+/** sizeof(struct termio): 4 shorts, c_line, 8 control characters, one byte of padding. */
+export const TERMIO_SIZE = 18;
 
 export class Termios {
   iflag = ICRNL | IXON;
@@ -60,6 +62,28 @@ export class Termios {
     b.writeUInt32LE(this.ispeed >>> 0, 36);
     b.writeUInt32LE(this.ospeed >>> 0, 40);
     return TERMIOS2_SIZE;
+  }
+
+  /** struct termio (TCGETA): the low 16 bits of each flag word, c_line, 8 control chars. */
+  encodeTermio(b: Buffer): number {
+    b.fill(0, 0, TERMIO_SIZE);
+    b.writeUInt16LE(this.iflag & 0xffff, 0);
+    b.writeUInt16LE(this.oflag & 0xffff, 2);
+    b.writeUInt16LE(this.cflag & 0xffff, 4);
+    b.writeUInt16LE(this.lflag & 0xffff, 6);
+    b[8] = this.line;
+    b.set(this.cc.subarray(0, 8), 9);
+    return TERMIO_SIZE;
+  }
+
+  /** TCSETA: replaces the low 16 bits of each flag word, c_line and the first 8 characters. */
+  decodeTermio(b: Buffer): void {
+    this.iflag = ((this.iflag & 0xffff0000) | b.readUInt16LE(0)) >>> 0;
+    this.oflag = ((this.oflag & 0xffff0000) | b.readUInt16LE(2)) >>> 0;
+    this.cflag = ((this.cflag & 0xffff0000) | b.readUInt16LE(4)) >>> 0;
+    this.lflag = ((this.lflag & 0xffff0000) | b.readUInt16LE(6)) >>> 0;
+    this.line = b[8];
+    this.cc.set(b.subarray(9, 17));
   }
 
   /** Loads a struct termios (two: termios2, with explicit speeds). */
