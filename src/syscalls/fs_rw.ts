@@ -8,6 +8,7 @@ import { TASK_SIZE } from '../platform/layout';
 import type { FileDescription } from '../vfs/file';
 import { SEEK_HOLE } from '../vfs/abi';
 import { NR } from './names';
+import { UnixSocket, socketRead, socketWrite } from './socket';
 import { SyscallTable } from './table';
 import { BLOCKED } from './types';
 import {
@@ -43,6 +44,7 @@ function read(t: Task, fd: number, buf: number, count: number): number {
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
+  if (f instanceof UnixSocket) return socketRead(t, f, buf, n, -1);
   return readToUser(t, f, buf, n, -1);
 }
 
@@ -51,6 +53,7 @@ function write(t: Task, fd: number, buf: number, count: number): number {
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
+  if (f instanceof UnixSocket) return socketWrite(t, f, buf, n, -1);
   return writeFromUser(t, f, buf, n, -1);
 }
 
@@ -85,6 +88,7 @@ function doReadv(t: Task, fd: number, iovAddr: number, cnt: number, pos: number,
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
+  if (f instanceof UnixSocket) return socketRead(t, f, 0, total, int(cnt));
   return readvToUser(t, f, int(cnt), total, isPositional ? pos : -1);
 }
 
@@ -93,6 +97,7 @@ function doWritev(t: Task, fd: number, iovAddr: number, cnt: number, pos: number
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
+  if (f instanceof UnixSocket) return socketWrite(t, f, 0, total, int(cnt));
   return writevFromUser(t, f, int(cnt), total, isPositional ? pos : -1);
 }
 

@@ -257,14 +257,19 @@ export function mkdirAt(w: Walk, path: string, mode: number, umask: number): num
 
 /** mknod for regular files, FIFOs, sockets and (with CAP_MKNOD) device nodes. */
 export function mknodAt(w: Walk, path: string, mode: number, rdev: number, umask: number): number {
+  const d = mknodDentryAt(w, path, mode, rdev, umask);
+  return typeof d === 'number' ? d : 0;
+}
+
+/** mknodAt that hands back the new dentry (bind(2) of a unix socket keeps its inode). */
+export function mknodDentryAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Dentry | number {
   const r = prepareCreate(w, path, false);
   if (r < 0) return r;
   const parent = w.d;
   const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, (mode & S_IFMT) | (mode & 0o7777 & ~umask), rdev));
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
-  addDentry(parent, w.name, ino);
-  return 0;
+  return addDentry(parent, w.name, ino);
 }
 
 export function symlinkAt(w: Walk, target: string, path: string): number {
