@@ -703,7 +703,8 @@ export class UnixSocket extends FileDescription {
       t.ioProgress = 0;
       this.waitallCred = null;
     }
-    if ((flags & MSG_OOB) !== 0) return -E.EOPNOTSUPP;
+    // Out-of-band data is never sent here, so an MSG_OOB read finds none (Linux: EINVAL).
+    if ((flags & MSG_OOB) !== 0) return -E.EINVAL;
     if (this.state !== SockState.Established) return -E.EINVAL;
     UnixSocket.startDeadline(t, this.rcvtimeo);
     const size = io.total;
