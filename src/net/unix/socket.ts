@@ -26,6 +26,7 @@ import { mknodDentryAt, unlinkAt } from '../../vfs/ops';
 import { permission } from '../../vfs/perm';
 import { PseudoFs } from '../../vfs/pseudofs';
 import { Stat } from '../../vfs/stat';
+import type { VfsTask } from '../../vfs/task';
 import { Walk, walkPath } from '../../vfs/walk';
 import {
   EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRBAND, EVENT_WRNORM, Waiter,
@@ -963,12 +964,21 @@ export class UnixSocket extends FileDescription {
 
   // ---- generic read/write (read(2), write(2) on the socket) ------------------------------
 
-  override read(): number {
-    return -E.EINVAL; // the syscall layer routes socket reads through recv
+  // read(2)/write(2) and friends reach sockets through the syscall layer's recv/send; these
+  // serve the other callers that move bytes between sentry buffers and a file (sendfile,
+  // splice-like copies). The VfsTask is always the kernel's Task.
+  override read(t: VfsTask, dst: Uint8Array, off: number, len: number): number {
+    const out = spareOut.reset();
+    const r = this.type === SOCK_STREAM ? this.recvStream(t as Task, kbuf.set(dst, off, len), 0, out)
+      : this.recvDgram(t as Task, kbuf.set(dst, off, len), 0, out);
+    if (out.fds !== null) dropFds0(out.fds);
+    out.reset();
+    return r;
   }
 
-  override write(): number {
-    return -E.EINVAL; // the syscall layer routes socket writes through send
+  override write(t: VfsTask, src: Uint8Array, off: number, len: number): number {
+    return this.type === SOCK_STREAM ? this.sendStream(t as Task, kbuf.set(src, off, len), null, 0, 0)
+      : this.sendDgram(t as Task, kbuf.set(src, off, len), null, null, 0);
   }
 
   override decRef(): void {
@@ -1006,6 +1016,32 @@ export class UnixSocket extends FileDescription {
   /** A server-side socket released while still in its listener's backlog. */
   embryo = false;
 }
+
+/** A sentry-side byte range as UserBuffers (read/write from other kernel paths). */
+class KernelBuf implements UserBuffers {
+  private buf: Uint8Array = new Uint8Array(0);
+  private off = 0;
+  total = 0;
+
+  set(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.total = len;
+    return this;
+  }
+
+  gather(pos: number, dst: Uint8Array, off: number, n: number): number {
+    dst.set(this.buf.subarray(this.off + pos, this.off + pos + n), off);
+    return 0;
+  }
+
+  scatter(pos: number, src: Uint8Array, off: number, n: number): number {
+    this.buf.set(src.subarray(off, off + n), this.off + pos);
+    return 0;
+  }
+}
+const kbuf = new KernelBuf();
+const spareOut = new RecvOut();
 
 /** A sentinel equal to waiter's BLOCKED (kept local: net must not depend on syscalls/). */
 const BLOCKED_RESULT = -0x100001;
