@@ -403,7 +403,8 @@ export class UnixSocket extends FileDescription {
 
   /** The would-block outcome: EAGAIN, EINTR/ERESTARTSYS, or park on q. */
   private static wait(t: Task, q: WaitQueue, mask: number, nonblock: boolean, timeo: number): number {
-    if (nonblock) return -E.EAGAIN;
+    // A negative timeout (set as a negative timeval) means "do not wait", as Linux's zero jiffies.
+    if (nonblock || timeo < 0) return -E.EAGAIN;
     if (t.restarting && t.timedOut) return -E.EAGAIN;
     if (t.interrupted()) return timeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
     return t.block(q, mask, t.sysDeadline);
@@ -729,7 +730,7 @@ export class UnixSocket extends FileDescription {
           break;
         }
         if ((this.shut & RCV_SHUTDOWN) !== 0) break;
-        const nb = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
+        const nb = this.nonblocking || (flags & MSG_DONTWAIT) !== 0 || this.rcvtimeo < 0;
         const timedOut = t.restarting && t.timedOut;
         if (!nb && !timedOut && !t.interrupted()) {
           if (!peek) {
@@ -1006,9 +1007,10 @@ export class UnixSocket extends FileDescription {
       p.queue.notify(EVENT_IN | EVENT_OUT | EVENT_HUP | EVENT_RDHUP | EVENT_ERR);
     }
     if (p !== null) p.peerWait.notify(EVENT_OUT);
-    this.peer = null;
     if (wasListening) for (const s of this.pending) s.embryo = true;
+    // Purge while the peer is known: the writer of unread stream data gets its room back.
     this.purge();
+    this.peer = null;
     this.queue.notify(EVENT_IN | EVENT_OUT | EVENT_HUP | EVENT_RDHUP);
     this.peerWait.notify(EVENT_OUT);
   }
