@@ -15,7 +15,8 @@ import {
 } from '../net/unix/socket';
 import { AF_UNIX, SOCKADDR_UN_SIZE, SUN_PATH_OFFSET, UnixAddr, abstractAddr, pathAddr } from '../net/unix/names';
 import type { UserBuffers } from '../net/unix/queue';
-import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../vfs/abi';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFMT, S_IFSOCK } from '../vfs/abi';
+import type { FileDescription } from '../vfs/file';
 import { vfsHooks } from '../vfs/hooks';
 import { UIO_MAXIOV, iov, readIovecs } from './fs_util';
 import { NR } from './names';
@@ -122,6 +123,18 @@ const rout = new RecvOut();
 const ctlBuf = Buffer.alloc(OPTMEM_MAX);
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/**
+ * A socket inherited from the host as stdio (the harness's or a supervisor's socketpair):
+ * the sentry reads and writes it as a host file, and answers the questions programs ask
+ * to classify their stdio (libuv: getsockname, SO_TYPE) as for an unnamed AF_UNIX stream
+ * socket, which is what such stdio sockets are in practice.
+ */
+function hostSocket(t: Task, fd: number): FileDescription | null {
+  const f = t.fdTable.get(fd | 0);
+  if (f === null || f instanceof UnixSocket || f.hostFd < 0) return null;
+  return (f.inode.mode & S_IFMT) === S_IFSOCK ? f : null;
+}
 
 /** The socket behind fd: -EBADF, -ENOTSOCK, or the socket. */
 function sock(t: Task, fd: number): UnixSocket | number {
@@ -343,12 +356,14 @@ function shutdown(t: Task, fd: number, how: number): number {
 
 function getsockname(t: Task, fd: number, addr: number, lenp: number): number {
   const s = sock(t, fd);
+  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   return putAddr(t, s.addr, nameOf(s.addr), addr, lenp);
 }
 
 function getpeername(t: Task, fd: number, addr: number, lenp: number): number {
   const s = sock(t, fd);
+  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   const p = s.peer;
   if (p === null || (s.type !== SOCK_DGRAM && s.state !== SockState.Established)) return -E.ENOTCONN;
@@ -748,6 +763,7 @@ function putTimeval(ns: number, at: number): void {
 
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenp: number): number {
   const s = sock(t, fd);
+  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return hostSockopt(t, level, name, val, lenp);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
   const l = readI32(t, lenp);
@@ -794,6 +810,28 @@ function getsockopt(t: Task, fd: number, level: number, name: number, val: numbe
       scratch.writeInt32LE(s.boolOpts.get(name) ?? 0, 0);
   }
   const n = Math.min(l, size);
+  if (n > 0 && t.mm.copyOut(val, scratch, 0, n) < 0) return -E.EFAULT;
+  scratch.writeInt32LE(n, 0);
+  return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
+}
+
+/** getsockopt on a host stdio socket: its type and family, as an AF_UNIX stream socket. */
+function hostSockopt(t: Task, level: number, name: number, val: number, lenp: number): number {
+  if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
+  const l = readI32(t, lenp);
+  if (l === null) return -E.EFAULT;
+  if (l < 0) return -E.EINVAL;
+  switch (name | 0) {
+    case SO_TYPE: scratch.writeInt32LE(SOCK_STREAM, 0); break;
+    case SO_DOMAIN: scratch.writeInt32LE(AF_UNIX, 0); break;
+    case SO_PROTOCOL:
+    case SO_ERROR:
+    case SO_ACCEPTCONN:
+      scratch.writeInt32LE(0, 0);
+      break;
+    default: return -E.ENOPROTOOPT;
+  }
+  const n = Math.min(l, 4);
   if (n > 0 && t.mm.copyOut(val, scratch, 0, n) < 0) return -E.EFAULT;
   scratch.writeInt32LE(n, 0);
   return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
