@@ -932,9 +932,10 @@ export function register(tbl: SyscallTable): void {
   tbl.def(NR.accept4, accept4, 'partial', fam);
   tbl.def(NR.connect, connect, 'partial', fam);
   tbl.def(NR.shutdown, shutdown, 'partial', fam);
-  tbl.def(NR.getsockname, getsockname, 'partial', fam);
-  tbl.def(NR.getpeername, getpeername, 'partial', fam);
-  tbl.def(NR.sendto, sendto, 'partial', `${fam}; MSG_OOB is EOPNOTSUPP`);
+  const hostStdio = 'sockets inherited from the host as stdio report an unnamed AF_UNIX address';
+  tbl.def(NR.getsockname, getsockname, 'partial', `${fam}; ${hostStdio}`);
+  tbl.def(NR.getpeername, getpeername, 'partial', `${fam}; ${hostStdio}`);
+  tbl.def(NR.sendto, sendto, 'partial', `${fam}; MSG_OOB is EOPNOTSUPP (Linux sends one urgent byte on streams)`);
   tbl.def(NR.recvfrom, recvfrom, 'partial', `${fam}; MSG_OOB is EOPNOTSUPP; SO_PEEK_OFF unsupported`);
   tbl.def(NR.sendmsg, sendmsg, 'partial', `${fam}; SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY)`);
   tbl.def(NR.recvmsg, recvmsg, 'partial', `${fam}; SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY)`);
@@ -944,7 +945,8 @@ export function register(tbl: SyscallTable): void {
     `${fam}; messages after the first never block (as with MSG_WAITFORONE); the timeout is only validated`);
   tbl.def(NR.getsockopt, getsockopt, 'partial',
     `${fam}; SOL_SOCKET only (TYPE, ERROR, DOMAIN, PROTOCOL, SNDBUF, RCVBUF, PASSCRED, PEERCRED, ACCEPTCONN, ` +
-    'RCVLOWAT, SNDLOWAT, RCVTIMEO, SNDTIMEO, LINGER, PRIORITY and recorded flags)');
+    'RCVLOWAT, SNDLOWAT, RCVTIMEO, SNDTIMEO, LINGER, PRIORITY and recorded flags; no SO_PEEK_OFF); host stdio ' +
+    'sockets answer SO_TYPE/SO_DOMAIN as AF_UNIX SOCK_STREAM');
   tbl.def(NR.setsockopt, setsockopt, 'partial',
     `${fam}; SOL_SOCKET only; SO_SNDBUF limits unread bytes, SO_RCVBUF is recorded (Linux ignores it for ` +
     'AF_UNIX too); REUSEADDR/KEEPALIVE/... are recorded without effect');
