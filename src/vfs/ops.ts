@@ -296,17 +296,27 @@ export function mkdirAt(w: Walk, path: string, mode: number, umask: number): num
 
 /** mknod for regular files, FIFOs, sockets and (with CAP_MKNOD) device nodes. */
 export function mknodAt(w: Walk, path: string, mode: number, rdev: number, umask: number): number {
-  const r = createNodeAt(w, path, mode, rdev, umask);
+  const r = createNodeDentryAt(w, path, mode, rdev, umask);
   return typeof r === 'number' ? r : 0;
 }
 
+/** mknodAt that hands back the new inode. */
+export function createNodeAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Inode | number {
+  const d = createNodeDentryAt(w, path, mode, rdev, umask);
+  return typeof d === 'number' ? d : d.inode;
+}
+
+/** mknodAt that hands back the new dentry (bind(2) of a unix socket keeps its inode). */
+export const mknodDentryAt = (w: Walk, path: string, mode: number, rdev: number, umask: number): Dentry | number =>
+  createNodeDentryAt(w, path, mode, rdev, umask);
+
 /**
  * Creates a non-directory node at path (Linux's filename_create + vfs_create/vfs_mknod)
- * and returns its inode: mknod, and bind() of a unix socket (mode S_IFSOCK; EEXIST
+ * and returns its dentry: mknod, and bind() of a unix socket (mode S_IFSOCK; EEXIST
  * when the name exists, which bind reports as EADDRINUSE). Character and block devices
  * need CAP_MKNOD (EPERM), except the 0:0 whiteout.
  */
-export function createNodeAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Inode | number {
+function createNodeDentryAt(w: Walk, path: string, mode: number, rdev: number, umask: number): Dentry | number {
   const r = prepareCreate(w, path, false);
   if (r < 0) return r;
   const type = mode & S_IFMT;
@@ -317,9 +327,9 @@ export function createNodeAt(w: Walk, path: string, mode: number, rdev: number, 
   const ino = parent.inode.create(w.t, w.name, createArgs(w, parent.inode, type | (mode & 0o7777 & ~umask), rdev));
   if (typeof ino === 'number') return ino;
   parent.forget(w.name);
-  addDentry(parent, w.name, ino);
+  const d = addDentry(parent, w.name, ino);
   notifyName(parent.inode, IN_CREATE, w.name, ino);
-  return ino;
+  return d;
 }
 
 export function symlinkAt(w: Walk, target: string, path: string): number {
