@@ -67,6 +67,29 @@ function benchTree() {
   return treeDir;
 }
 
+/** An OCI bundle with busybox and the given static program, for tsvisor and runc alike. */
+function benchBundle(args, extraBin) {
+  const dir = path.join(buildDir, `bundle-${process.pid}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'rootfs', 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'rootfs', 'bin', 'busybox'));
+  for (const a of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(dir, 'rootfs', 'bin', a));
+  if (extraBin !== undefined) fs.copyFileSync(extraBin, path.join(dir, 'rootfs', 'bin', path.basename(extraBin)));
+  run([tsvisor, 'spec', '--bundle', dir]);
+  const cfgPath = path.join(dir, 'config.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+  cfg.process.terminal = false;
+  cfg.process.args = args;
+  fs.writeFileSync(cfgPath, JSON.stringify(cfg));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const stateRoots = { tsvisor: path.join('/tmp', `tsvisor-bench-state-${process.pid}`), runc: path.join('/tmp', `runc-bench-state-${process.pid}`) };
+const oci = (rt, ...a) => (rt === 'runc' ? [RUNC, '--root', stateRoots.runc, ...a] : [tsvisor, '--root', stateRoots.tsvisor, ...a]);
+let ids = 0;
+
 const benches = {
   getppid() {
     const prog = build('getppid_loop');
@@ -136,6 +159,63 @@ const benches = {
     const prog = build('epoll_pingpong');
     const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, '5000']))), () => parseFloat(run([prog, '5000'])));
     return [{ metric: 'epoll ping-pong over a socketpair (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  // Issue 5: the OCI runtime against runc, on the same busybox bundle.
+  ocirun() {
+    if (RUNC === undefined) throw new Error('ocirun needs runc (apt-get install runc)');
+    const b = benchBundle(['true']);
+    const [sb, rc] = sideBySide(10, () => wallMs(oci('tsvisor', 'run', '--bundle', b, `b${ids++}`)),
+      () => wallMs(oci('runc', 'run', '--bundle', b, `b${ids++}`)));
+    return [{ metric: 'run of a busybox true bundle, wall (ms)', sandbox: sb, baseline: rc, against: 'runc run', ratio: sb / rc, goal: 1.5 }];
+  },
+  ocistart() {
+    if (RUNC === undefined) throw new Error('ocistart needs runc (apt-get install runc)');
+    const b = benchBundle(['/bin/first_instruction'], build('first_instruction'));
+    const one = (rt) => {
+      const id = `s${ids++}`;
+      const out = path.join(buildDir, `${id}.out`);
+      const fd = fs.openSync(out, 'w');
+      // The container's stdout is create's: a file here.
+      const r = spawnSync(oci(rt, 'create', '--bundle', b, id)[0], oci(rt, 'create', '--bundle', b, id).slice(1), { stdio: ['ignore', fd, 'inherit'] });
+      fs.closeSync(fd);
+      if (r.status !== 0) throw new Error(`${rt} create failed`);
+      const t0 = BigInt(Date.now()) * 1000000n;
+      run(oci(rt, 'start', id));
+      for (let i = 0; i < 500 && fs.readFileSync(out, 'utf8') === ''; i++) spawnSync('sleep', ['0.01']);
+      const t1 = BigInt(fs.readFileSync(out, 'utf8').trim());
+      spawnSync(oci(rt, 'delete', '--force', id)[0], oci(rt, 'delete', '--force', id).slice(1));
+      fs.rmSync(out, { force: true });
+      return Number(t1 - t0) / 1e6;
+    };
+    const [sb, rc] = sideBySide(7, () => one('tsvisor'), () => one('runc'));
+    return [{ metric: 'start to the first app instruction (ms)', sandbox: sb, baseline: rc, against: 'runc start', ratio: sb / rc }];
+  },
+  ocirss() {
+    if (RUNC === undefined) throw new Error('ocirss needs runc (apt-get install runc)');
+    const b = benchBundle(['sleep', '100']);
+    const rssKb = (pid) => {
+      // The process and its children (the sandbox's stubs; runc's container process).
+      let kb = 0;
+      const pids = [String(pid), ...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)];
+      for (const p of pids) {
+        const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+        if (m !== null) kb += Number(m[1]);
+      }
+      return kb;
+    };
+    const one = (rt) => {
+      const id = `r${ids++}`;
+      const pidFile = path.join(buildDir, `${id}.pid`);
+      run(oci(rt, 'create', '--bundle', b, '--pid-file', pidFile, id));
+      run(oci(rt, 'start', id));
+      spawnSync('sleep', ['0.5']);
+      const kb = rssKb(Number(fs.readFileSync(pidFile, 'utf8')));
+      spawnSync(oci(rt, 'delete', '--force', id)[0], oci(rt, 'delete', '--force', id).slice(1));
+      fs.rmSync(pidFile, { force: true });
+      return kb / 1024;
+    };
+    const [sb, rc] = sideBySide(3, () => one('tsvisor'), () => one('runc'));
+    return [{ metric: 'idle container memory, RSS (MiB)', sandbox: sb, baseline: rc, against: 'runc container', ratio: sb / rc }];
   },
   true() {
     const t = fs.existsSync('/bin/true') ? '/bin/true' : '/usr/bin/true';

@@ -155,6 +155,26 @@ test('mounts', { skip: !existsSync(BUSYBOX) && 'needs busybox-static' }, async (
     assert.equal(r2.stdout.toString(), '-1 1 -1 1\n', explain(r2));
   });
 
+  await t.test('--overlay file:PATH keeps the upper layer\'s data in that file, removed at the end', async () => {
+    const file = join(base, 'upper-data');
+    const { spawn } = await import('node:child_process');
+    const { TSVISOR } = await import('./lib/sandbox.mjs');
+    const child = spawn(process.execPath, [TSVISOR, 'do', '--overlay', `file:${file}`, '--', BUSYBOX, 'sh', '-c',
+      'dd if=/dev/zero of=/root/big bs=1024 count=20480 2>/dev/null; echo written; read x; wc -c < /root/big'],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    for (let i = 0; i < 200 && !out.includes('written'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out, 'written\n');
+    // 20 MiB of file data is in the host file (allocated blocks), not in the sentry's heap.
+    assert.ok(statSync(file).blocks * 512 >= 20 * 1024 * 1024, `only ${statSync(file).blocks} blocks`);
+    child.stdin.end('\n');
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 0);
+    assert.equal(out, 'written\n20971520\n');
+    assert.ok(!existsSync(file), 'the data file is left behind');
+  });
+
   await t.test('bad mount requests fail before the app runs, naming the problem', () => {
     const cases = [
       [['--mount', 'type=nfs,dst=/x'], /type: "nfs" is not supported/],

@@ -46,9 +46,14 @@ export function doCommand(argv: string[]): number {
     }
     if (!st.isDirectory()) throw new UsageError(`do: --rootfs ${rootfs}: not a directory`);
   }
-  const overlay = flag(p, 'overlay') ?? 'memory';
+  const overlayFlag = flag(p, 'overlay') ?? 'memory';
+  const overlayFile = overlayFlag.startsWith('file:') ? overlayFlag.slice(5) : undefined;
+  if (overlayFile !== undefined && !overlayFile.startsWith('/')) {
+    throw new UsageError(`do: --overlay ${overlayFlag}: the file must be an absolute path`);
+  }
+  const overlay = overlayFile !== undefined ? 'memory' : overlayFlag;
   if (overlay !== 'memory' && overlay !== 'none') {
-    throw new UsageError(`do: --overlay ${overlay}: expected "memory" or "none"`);
+    throw new UsageError(`do: --overlay ${overlayFlag}: expected "memory", "none" or "file:/PATH"`);
   }
   const mounts = doMounts(p.flags);
   const logPath = flag(p, 'log');
@@ -68,6 +73,7 @@ export function doCommand(argv: string[]): number {
     pidsLimit: pidsLimit(flag(p, 'pids-limit')),
     mounts,
     overlay,
+    overlayFile,
     rootReadonly: p.bools.has('read-only'),
   });
 }

@@ -210,7 +210,7 @@ export function bootCommand(argv: string[], g: Globals): number {
       const slave = sendConsole(consoleSocket, proc.consoleSize);
       stdioFds = [slave, slave, slave];
     }
-    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp), stdioFds });
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds });
     if (typeof sb === 'number') {
       report('error: the container could not be built (see above)');
       return sb;

@@ -34,6 +34,8 @@ export interface Globals {
   log: Logger;
   logFormat: 'text' | 'json';
   overlay: 'memory' | 'none';
+  /** --overlay file:DIR: each container's upper-layer data goes to DIR/<id>.upper. */
+  overlayDir: string | undefined;
   strace: boolean;
 }
 
@@ -57,8 +59,15 @@ export function globalsFrom(p: Parsed): Globals {
   if (platform !== 'ptrace') throw new UsageError(`--platform ${platform}: only "ptrace" is available`);
   const network = flag(p, 'network') ?? 'none';
   if (network !== 'none') throw new UsageError(`--network ${network}: only "none" is available (no inet sockets yet)`);
-  const overlay = flag(p, 'overlay') ?? 'memory';
-  if (overlay !== 'memory' && overlay !== 'none') throw new UsageError(`--overlay ${overlay}: expected "memory" or "none"`);
+  const overlayFlag = flag(p, 'overlay') ?? 'memory';
+  const overlayDir = overlayFlag.startsWith('file:') ? overlayFlag.slice(5) : undefined;
+  if (overlayDir !== undefined && !(overlayDir.startsWith('/') && fs.existsSync(overlayDir) && fs.statSync(overlayDir).isDirectory())) {
+    throw new UsageError(`--overlay ${overlayFlag}: expected file:DIR with an existing absolute directory`);
+  }
+  const overlay = overlayDir !== undefined ? 'memory' : overlayFlag;
+  if (overlay !== 'memory' && overlay !== 'none') {
+    throw new UsageError(`--overlay ${overlayFlag}: expected "memory", "none" or "file:DIR"`);
+  }
   const logPath = flag(p, 'log');
   const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
   const debug = p.bools.has('debug');
@@ -67,6 +76,7 @@ export function globalsFrom(p: Parsed): Globals {
     log: new Logger(logFd, format, debug ? 'debug' : logPath !== undefined ? 'info' : 'warn'),
     logFormat: format,
     overlay,
+    overlayDir,
     strace: p.bools.has('strace'),
   };
 }
@@ -298,7 +308,7 @@ export function leaveCgroups(stateDir: string): void {
 
 /** The sandbox's options for a checked config (callbacks left to the caller). */
 export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: number | null, g: Globals,
-  seccomp: SeccompFilter | null = null): DoOptions {
+  seccomp: SeccompFilter | null, id: string): DoOptions {
   return {
     seccomp,
     rootDir: c.rootPath,
@@ -311,6 +321,7 @@ export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: 
     pidsLimit: pids ?? undefined,
     mounts: c.mounts,
     overlay: g.overlay,
+    overlayFile: g.overlayDir !== undefined ? path.join(g.overlayDir, `${id}.upper`) : undefined,
     rootReadonly: c.rootReadonly,
     creds: processCreds(proc),
     rlimits: processRlimits(proc),
@@ -368,7 +379,7 @@ export function runCommand(argv: string[], g: Globals): number {
       fs.renameSync(tmp, pidFile);
     }
     code = runDo({
-      ...containerOptions(c, proc, pids, g, seccomp),
+      ...containerOptions(c, proc, pids, g, seccomp, id),
       onStart: () => {
         started = true;
         st.status = 'running';

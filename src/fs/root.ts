@@ -11,6 +11,7 @@ import * as E from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
+import type { MemoryFile } from '../mm/memfile';
 import type { WaitQueue } from '../waiter/waiter';
 import { O_CREAT, O_WRONLY, S_IFCHR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
@@ -60,6 +61,8 @@ export interface RootFsOptions {
    * is never changed) or "none" (the host directory itself is the root).
    */
   overlay?: 'memory' | 'none';
+  /** Where the overlay's upper layer keeps file data (default: the sentry's heap). */
+  upperData?: MemoryFile;
   /** Mount the root read-only (OCI root.readonly). */
   rootReadonly?: boolean;
   /** What to mount, in order (default DEFAULT_MOUNTS). Checked before anything is built. */
@@ -154,7 +157,7 @@ export class RootFs {
       this.overlay = null;
       rootFs = this.lower;
     } else {
-      this.upper = new TmpFs({ clock, name: 'overlay-upper' });
+      this.upper = new TmpFs({ clock, name: 'overlay-upper', fileData: o.upperData ?? null });
       this.overlay = new OverlayFs(this.upper, this.lower);
       rootFs = this.overlay;
     }

@@ -1,4 +1,5 @@
-// The memory file: one sparse memfd holding every page of app memory. The stubs map
+// The memory file: one sparse memfd (or an operator-named host file, --overlay
+// file:PATH) holding every page of app memory and of shared file data. The stubs map
 // ranges of it into app address spaces; the sentry maps it into its own address
 // space in 1 GiB chunks (lazily), so copy-in/copy-out is a plain typed-array copy.
 //
@@ -13,6 +14,8 @@ const CHUNK_SHIFT = 30;
 const CHUNK = 2 ** CHUNK_SHIFT;
 /** Offset space of the file: sparse, so its size costs nothing. */
 const FILE_SIZE = 2 ** 46;
+/** The same for a host file: within ext4's 16 TiB file size limit. */
+const HOST_FILE_SIZE = 2 ** 43;
 
 interface Range {
   off: number;
@@ -31,9 +34,14 @@ export class MemoryFile {
   /** Bytes currently allocated (for /proc/meminfo and limits). */
   allocated = 0;
 
-  constructor() {
-    const fd = native.memfdCreate('tsvisor-memory', FILE_SIZE);
-    if (fd < 0) throw new Error(`memfd_create failed: errno ${-fd}`);
+  /** The size of the offset space. */
+  readonly size: number;
+
+  /** A memfd, or the host file at path (the operator's: created or emptied). */
+  constructor(path?: string) {
+    this.size = path === undefined ? FILE_SIZE : HOST_FILE_SIZE;
+    const fd = path === undefined ? native.memfdCreate('tsvisor-memory', FILE_SIZE) : native.dataFileCreate(path, HOST_FILE_SIZE);
+    if (fd < 0) throw new Error(`${path === undefined ? 'memfd_create' : `cannot create ${path}`}: errno ${-fd}`);
     this.fd = fd;
   }
 
@@ -81,7 +89,7 @@ export class MemoryFile {
         return off;
       }
     }
-    if (this.top + len > FILE_SIZE) throw new OutOfMemory('memory file exhausted');
+    if (this.top + len > this.size) throw new OutOfMemory('memory file exhausted');
     const off = this.top;
     this.top += len;
     this.allocated += len;
@@ -92,7 +100,7 @@ export class MemoryFile {
   tryExtend(off: number, oldLen: number, newLen: number): boolean {
     const end = off + oldLen, need = newLen - oldLen;
     if (end === this.top) {
-      if (this.top + need > FILE_SIZE) return false;
+      if (this.top + need > this.size) return false;
       this.top += need;
       this.allocated += need;
       return true;

@@ -6,6 +6,20 @@ export const monoNow = (): number => native.monoNow();
 export const clockGettime = (clockid: number, out: Float64Array): number => native.clockGettime(clockid, out);
 export const getRandom = (buf: Uint8Array, off: number, len: number): number => native.getRandom(buf, off, len);
 export const memfdCreate = (name: string, size: number): number => native.memfdCreate(name, size);
+/**
+ * A host file at path (created or emptied, mode 0600) of the given sparse size, to hold
+ * the memory file instead of a memfd (--overlay file:PATH).
+ */
+export function dataFileCreate(path: string, size: number): number {
+  const fd = native.openat(-100 /* AT_FDCWD */, path, 2 /* O_RDWR */ | 0o100 /* O_CREAT */ | 0o1000 /* O_TRUNC */, 0o600);
+  if (fd < 0) return fd;
+  const r = native.ftruncate(fd, size);
+  if (r < 0) {
+    native.close(fd);
+    return r;
+  }
+  return fd;
+}
 export const mapShared = (fd: number, off: number, len: number): ArrayBuffer | number => native.mapShared(fd, off, len);
 export const fallocate = (fd: number, mode: number, off: number, len: number): number => native.fallocate(fd, mode, off, len);
 export const lseek = (fd: number, off: number, whence: number): number => native.lseek(fd, off, whence);

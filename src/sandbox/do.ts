@@ -1,6 +1,7 @@
 // Wires one sandbox together for `tsvisor do`: memory file, platform, kernel, syscall
 // table, root file system, stdio, and the first process; then runs the kernel's loop
 // until that process (the container's init) exits.
+import * as fs from 'fs';
 import * as os from 'os';
 import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
@@ -46,6 +47,11 @@ export interface DoOptions {
   /** What to mount (default: DEFAULT_MOUNTS). */
   mounts?: MountSpec[];
   overlay?: 'memory' | 'none';
+  /**
+   * A host file to hold the memory file (app memory and the overlay's file data) instead
+   * of a memfd, so big writes to the container's root do not live in the sentry's heap.
+   */
+  overlayFile?: string;
   rootReadonly?: boolean;
   /** The first process's credentials (default: root with every capability). */
   creds?: Credentials;
@@ -149,10 +155,21 @@ export function runDo(o: DoOptions): number {
  */
 export function bootSandbox(o: DoOptions): Sandbox | number {
   const clock = new Clock();
+  let memfile: MemoryFile;
+  try {
+    memfile = new MemoryFile(o.overlayFile);
+    // The data is the sandbox's alone and ends with it.
+    const file = o.overlayFile;
+    if (file !== undefined) process.once('exit', () => fs.rmSync(file, { force: true }));
+  } catch (e) {
+    process.stderr.write(`tsvisor: --overlay file:${o.overlayFile}: ${(e as Error).message}\n`);
+    return 125;
+  }
   let root: RootFs;
   try {
     root = buildRootFs({
       rootDir: o.rootDir, random: hostRandom, clock, mounts: o.mounts, overlay: o.overlay, rootReadonly: o.rootReadonly,
+      upperData: o.overlayFile !== undefined ? memfile : undefined,
     });
   } catch (e) {
     if (!(e instanceof MountSpecError)) throw e;
@@ -161,7 +178,6 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     return 125;
   }
   o.onRootFs?.(root);
-  const memfile = new MemoryFile();
   const platform = new PtracePlatform(memfile.fd);
   const table = buildTable();
   const kernel = new Kernel({

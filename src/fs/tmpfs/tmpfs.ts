@@ -45,11 +45,17 @@ export interface TmpFsOptions {
    * cgroup2); such a one reports no blocks, as those do.
    */
   magic?: number;
+  /**
+   * Keep every file's data in this memory file from its first byte (the overlay's upper
+   * layer with --overlay file:PATH), not in the sentry's heap.
+   */
+  fileData?: MemoryFile | null;
 }
 
 export class TmpFs extends FileSystem {
   readonly name: string;
   readonly magic: number;
+  readonly fileData: MemoryFile | null;
   readonly clock: TimeSource;
   private nextIno = 1;
   private readonly rootDir: TmpDir;
@@ -62,6 +68,7 @@ export class TmpFs extends FileSystem {
     super();
     this.name = o.name ?? 'tmpfs';
     this.magic = o.magic ?? TMPFS_MAGIC;
+    this.fileData = o.fileData ?? null;
     this.clock = o.clock ?? new DateTimeSource();
     this.sizeLimit = o.sizeLimit ?? 0;
     this.rootDir = new TmpDir(this, S_IFDIR | (o.rootMode ?? 0o1777), o.rootUid ?? 0, o.rootGid ?? 0);
@@ -544,6 +551,10 @@ export class TmpFile extends TmpInode {
     if (len === 0) return 0;
     const end = pos + len;
     if (end > MAX_FILE) return -E.EFBIG;
+    if (this.shm === null && this.fs.fileData !== null) {
+      const r = this.toShm(this.fs.fileData);
+      if (typeof r === 'number') return r;
+    }
     if (this.shm !== null) {
       const r = this.shm.ensure(end);
       if (r < 0) return r;
