@@ -206,7 +206,9 @@ const benches = {
     const one = (rt) => {
       const id = `r${ids++}`;
       const pidFile = path.join(buildDir, `${id}.pid`);
-      run(oci(rt, 'create', '--bundle', b, '--pid-file', pidFile, id));
+      // Not run(): the container keeps create's stdout, so a pipe there would never end.
+      const c = oci(rt, 'create', '--bundle', b, '--pid-file', pidFile, id);
+      if (spawnSync(c[0], c.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error(`${rt} create failed`);
       run(oci(rt, 'start', id));
       spawnSync('sleep', ['0.5']);
       const kb = rssKb(Number(fs.readFileSync(pidFile, 'utf8')));
