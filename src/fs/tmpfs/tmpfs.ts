@@ -1,6 +1,7 @@
 // tmpfs: a file system held in the sentry's memory. Used for /tmp, /dev (as devtmpfs
 // is on Linux) and as the upper layer of the root overlay. File data lives in growable
-// Buffers for now (issue 4 moves big files into an operator-named file).
+// Buffers, or in the memory file (mm/shmem.ts) once a file is mapped shared, for memfd,
+// and for every file of a TmpFs given fileData (--overlay file:PATH).
 //
 // A directory's entries are a Map; the VFS dentry cache sits above it, so lookups of
 // cached names never reach this code.
