@@ -8,7 +8,7 @@
 // re-walking the text readlink shows.
 import * as E from '../../abi/errno';
 import type { Credentials } from '../../auth/creds';
-import { DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, S_IFREG, SEEK_CUR, SEEK_SET, isDir } from '../../vfs/abi';
+import { DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, S_IFREG, isDir } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { DirectoryFile, FileDescription } from '../../vfs/file';
 import { DirEntry, FileSystem, Inode, LinkTarget } from '../../vfs/inode';
@@ -17,7 +17,7 @@ import { displayPath } from '../../vfs/ops';
 import { DateTimeSource, Stat, TimeSource } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import type { ProcProcess, ProcSource, SystemSource } from './source';
-import { InoAllocator, SynthDir } from '../synth/tree';
+import { InoAllocator, SynthDir, SynthTextFD } from '../synth/tree';
 import { buildProcSystem } from './system';
 import { mountInfoText, mountsText } from './mounts';
 
@@ -299,7 +299,7 @@ class ProcPidFile extends ProcNode {
     if (p === null) return -E.ENOENT;
     const gen = this.entry.gen as Gen;
     const v = gen(p, t);
-    return new ProcBufferFD(mnt, d, flags, typeof v === 'string' ? Buffer.from(v, 'latin1') : v);
+    return new SynthTextFD(mnt, d, flags, typeof v === 'string' ? Buffer.from(v, 'latin1') : v, false);
   }
 }
 
@@ -396,36 +396,6 @@ class ProcFdLink extends ProcNode {
 
   override open(): number {
     return -E.ELOOP;
-  }
-}
-
-/** A read-only snapshot of generated text. */
-class ProcBufferFD extends FileDescription {
-  constructor(mnt: Mount, d: Dentry, flags: number, private readonly data: Buffer) {
-    super(mnt, d, flags);
-  }
-
-  override get seekable(): boolean {
-    return true;
-  }
-
-  override read(_t: VfsTask, dst: Uint8Array, off: number, len: number, pos: number): number {
-    const p = pos < 0 ? this.offset : pos;
-    if (p >= this.data.length) return 0;
-    const n = Math.min(len, this.data.length - p);
-    this.data.copy(dst, off, p, p + n);
-    if (pos < 0) this.offset = p + n;
-    return n;
-  }
-
-  override lseek(_t: VfsTask, off: number, whence: number): number {
-    let pos: number;
-    if (whence === SEEK_SET) pos = off;
-    else if (whence === SEEK_CUR) pos = this.offset + off;
-    else return -E.EINVAL;
-    if (pos < 0) return -E.EINVAL;
-    this.offset = pos;
-    return pos;
   }
 }
 

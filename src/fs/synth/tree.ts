@@ -117,9 +117,12 @@ export class SynthFile extends SynthNode {
 
 export const SYSFS_MAGIC = 0x62656572;
 
-/** A read-only snapshot of generated text. */
+/**
+ * A read-only snapshot of generated text (sysfs and /proc files). seekEnd: whether
+ * SEEK_END works (sysfs files have a size; /proc's seq files refuse it with EINVAL).
+ */
 export class SynthTextFD extends FileDescription {
-  constructor(mnt: Mount, d: Dentry, flags: number, private readonly data: Buffer) {
+  constructor(mnt: Mount, d: Dentry, flags: number, private readonly data: Buffer, private readonly seekEnd = true) {
     super(mnt, d, flags);
   }
 
@@ -140,7 +143,7 @@ export class SynthTextFD extends FileDescription {
     let pos: number;
     if (whence === SEEK_SET) pos = off;
     else if (whence === SEEK_CUR) pos = this.offset + off;
-    else if (whence === SEEK_END) pos = this.data.length + off;
+    else if (whence === SEEK_END && this.seekEnd) pos = this.data.length + off;
     else return -E.EINVAL;
     if (pos < 0) return -E.EINVAL;
     this.offset = pos;
