@@ -71,7 +71,9 @@ const HOST_STEPS = [
   ['send', 'echo st=$?\n'], ['wait', 'st=130\r\n'], ['wait', 'PS1> '],
   ['winsize', 40, 100], ['sleep', 0.3], ['send', 'stty size\n'], ['wait', '40 100\r\n'], ['wait', 'PS1> '],
   ['send', 'sleep 100\n'], ['sleep', 0.7], ['send', '\u001a'], ['wait', 'PS1> ', 5],
-  ['send', 'echo st=$?; kill -9 %1\n'], ['wait', 'st=148\r\n'], ['wait', 'PS1> '],
+  // `wait` reaps the killed job before the next prompt: otherwise its "Killed" notice comes
+  // with a second prompt whose cursor query (ESC[6n) can swallow the next typed line.
+  ['send', 'echo st=$?; kill -9 %1; wait\n'], ['wait', 'st=148\r\n'], ['wait', 'PS1> '],
   ['send', 'test -c /dev/console && test -c /dev/tty && echo devs-ok\n'], ['wait', 'devs-ok\r\n'], ['wait', 'PS1> '],
   ['send', 'exit 3\n'],
 ];
