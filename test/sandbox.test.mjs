@@ -144,9 +144,11 @@ test('(b) getpid() is 1 inside and /proc/self/status agrees', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // (c) EFAULT and ENOSYS are survivable, and the unimplemented call is named in the log.
 // ---------------------------------------------------------------------------------------------
-test('(c) wild pointer gets EFAULT, unimplemented syscall gets ENOSYS, the app goes on', () => {
+test('(c) wild pointer gets EFAULT, unimplemented syscall gets ENOSYS, the app goes on', (t) => {
   // stdin must hold data: read() on an empty pipe at EOF returns 0 without touching the buffer.
-  const logFile = join(mkdtempSync(join(tmpdir(), 'tsv-log-')), 'sandbox.log');
+  const logDir = mkdtempSync(join(tmpdir(), 'tsv-log-'));
+  t.after(() => rmSync(logDir, { recursive: true, force: true }));
+  const logFile = join(logDir, 'sandbox.log');
   const r = runSandbox([programs.get('wild_and_enosys').static], { cwd: '/', input: 'hello sandbox\n', args: ['--log', logFile] });
   assert.equal(r.status, 0, explain(r));
   assert.equal(r.stdout.toString(), [
