@@ -185,6 +185,11 @@ test('clients', async (t) => {
     t.after(() => {
       client?.close();
       daemon.kill('SIGKILL');
+      // A failed run may leave the pod's sandbox processes and shims behind: end those whose
+      // bundles are ours (the shim keeps runtime state under /run/containerd/runc/k8s.io).
+      sh('sh', ['-c', `for s in /run/containerd/runc/k8s.io/*/state.json; do grep -q '"bundle":"${dir}' "$s" 2>/dev/null && ` +
+        `kill -9 "$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/' "$s")" 2>/dev/null; done; ` +
+        `pkill -9 -f "containerd-shim-runc-v2 .*-address ${sock}" || true`]);
       sh('sh', ['-c', `grep " ${dir}/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
       rmSync(dir, { recursive: true, force: true });
     });
