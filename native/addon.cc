@@ -375,6 +375,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initStub(env, exports);
   initHostfs(env, exports);
   initControl(env, exports);
+  initConfine(env, exports);
   return exports;
 }
 

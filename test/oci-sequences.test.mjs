@@ -13,14 +13,22 @@ const BUSYBOX = '/bin/busybox';
 const base = `/tmp/tsvisor-seq-${process.pid}`;
 const root = join(base, 'state');
 
-/** One runtime call with the container's stdio on a file (as the shim's fifos would be). */
+/**
+ * One runtime call with the container's stdio on files (as the shim's fifos would be).
+ * Not a pipe for stderr: the sandbox process keeps the container's stdio open, and
+ * spawnSync would wait for that pipe's end until its timeout.
+ */
+let calls = 0;
 function call(args, out = '/dev/null') {
   const fd = openSync(out, 'a');
+  const errFile = join(base, `stderr-${calls++}`);
+  const efd = openSync(errFile, 'w+');
   try {
-    const r = spawnSync(process.execPath, [TSVISOR, ...args], { stdio: ['ignore', fd, 'pipe'], timeout: 60_000 });
-    return { status: r.status, stderr: r.stderr.toString() };
+    const r = spawnSync(process.execPath, [TSVISOR, ...args], { stdio: ['ignore', fd, efd], timeout: 60_000 });
+    return { status: r.status, stderr: readFileSync(errFile, 'utf8') };
   } finally {
     closeSync(fd);
+    closeSync(efd);
   }
 }
 

@@ -70,3 +70,6 @@ export function flag(p: Parsed, name: string): string | undefined {
   const l = p.flags.get(name);
   return l === undefined ? undefined : l[l.length - 1];
 }
+
+/** A command failed as runc fails: one line on stderr (and in the log), exit status 1. */
+export class RuntimeError extends Error {}

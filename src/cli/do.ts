@@ -3,12 +3,17 @@
 // caller's environment and working directory, stdio connected.
 import * as fs from 'fs';
 import { parseArgs, flag, UsageError } from './args';
-import { runDo } from '../sandbox/do';
-import { DEFAULT_MOUNTS } from '../fs/root';
-import { MountSpec, MountSpecError, mountSpecFromFlag, mountSpecFromVolume } from '../fs/mountspec';
+import { DEFAULT_MOUNTS, MountSpec, MountSpecError, mountSpecFromFlag, mountSpecFromVolume } from '../fs/mountspec';
 import { Logger } from '../util/log';
+import * as path from 'path';
+import { ConfineError, spawnConfined, waitConfined } from '../platform/confine';
+import { CONFINED_FLAG } from '../sandbox/flags';
 
 export function doCommand(argv: string[]): number {
+  // The command is parsed twice: here, so that bad flags fail at once, and again in the
+  // sandbox process, which this process starts in fresh namespaces and waits for.
+  const confined = argv[0] === CONFINED_FLAG;
+  if (confined) argv = argv.slice(1);
   const p = parseArgs(argv, {
     rootfs: { value: true },
     strace: {},
@@ -25,6 +30,7 @@ export function doCommand(argv: string[]): number {
     tmpfs: { value: true, repeat: true },
     overlay: { value: true },
     'read-only': {},
+    unconfined: {},
   });
   if (p.rest.length === 0) throw new UsageError('do: missing command (tsvisor do [flags] -- CMD [ARG...])');
   const platform = flag(p, 'platform') ?? 'ptrace';
@@ -56,11 +62,17 @@ export function doCommand(argv: string[]): number {
     throw new UsageError(`do: --overlay ${overlayFlag}: expected "memory", "none" or "file:/PATH"`);
   }
   const mounts = doMounts(p.flags);
+  if (!confined && !p.bools.has('unconfined')) return runConfined(argv);
   const logPath = flag(p, 'log');
   const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
   const format = flag(p, 'log-format') === 'json' ? 'json' : 'text';
   // A log file gets the operator's view (info: unsupported syscalls and the like);
   // stderr, shared with the app, only warnings unless --debug.
+  // The sentry's modules load only in the sandbox process (the waiting parent starts faster).
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { runDo } = require('../sandbox/do') as typeof import('../sandbox/do');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { confineSandbox } = require('../sandbox/confine') as typeof import('../sandbox/confine');
   const log = new Logger(logFd, format, p.bools.has('debug') ? 'debug' : logPath !== undefined ? 'info' : 'warn');
   return runDo({
     rootDir: rootfs ?? '/',
@@ -75,7 +87,35 @@ export function doCommand(argv: string[]): number {
     overlay,
     overlayFile,
     rootReadonly: p.bools.has('read-only'),
+    confine: confined ? confineSandbox : undefined,
   });
+}
+
+/**
+ * Runs `tsvisor do` again as a sandbox process in fresh namespaces (see
+ * sandbox/confine.ts), waits for it and ends as it did: its exit code, or its signal.
+ */
+function runConfined(argv: string[]): number {
+  const main = path.join(__dirname, 'main.js');
+  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  let pid: number;
+  try {
+    pid = spawnConfined(process.execPath, [process.execPath, ...process.execArgv, main, 'do', CONFINED_FLAG, ...argv],
+      env, [0, 1, 2], { detach: false, dieWithParent: true });
+  } catch (e) {
+    if (e instanceof ConfineError) throw new UsageError(`do: ${e.message} (--unconfined runs without them)`);
+    throw e;
+  }
+  const status = waitConfined(pid);
+  if (status < 0) throw new UsageError(`do: cannot wait for the sandbox process: errno ${-status}`);
+  const sig = status & 0x7f;
+  if (sig === 0) return (status >> 8) & 0xff;
+  try {
+    process.kill(process.pid, sig);
+  } catch {
+    // not a signal we can take on
+  }
+  return 128 + sig;
 }
 
 /** The default mounts plus --volume, --mount and --tmpfs, in that order (later ones on top). */

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UsageError, flag, parseArgs } from './args';
-import { RuntimeError } from './oci';
+import { RuntimeError } from './args';
 
 /** The tsvisor executable operators point their clients at. */
 function selfPath(): string {

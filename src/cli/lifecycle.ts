@@ -7,15 +7,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
+import { ConfineError, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
+import { CONFINED_FLAG } from '../sandbox/flags';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
-  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, loadBundle, processAlive, runHooks,
+  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, leaveCgroups, loadBundle, processAlive, runHooks,
 } from './oci';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import { ctlConnect, ctlRecv, ctlSend, openHostPty } from '../platform/control';
 import { hostClose } from '../platform/hostfile';
-import { bootSandbox } from '../sandbox/do';
-import { ControlServer } from '../sandbox/server';
+import { reopenNonblocking } from '../fs/host/stdio';
 
 const SOCKET = 'control.sock';
 
@@ -86,7 +87,7 @@ export function request(g: Globals, id: string, msg: Record<string, unknown>, fd
   }
 }
 
-export async function createCommand(argv: string[], g: Globals, globals: Parsed): Promise<number> {
+export function createCommand(argv: string[], g: Globals, globals: Parsed): number {
   const p = parseArgs(argv, {
     bundle: { value: true, aliases: ['-b'] },
     'console-socket': { value: true },
@@ -98,15 +99,25 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   if (p.rest.length !== 1) throw new UsageError(`create: expected exactly one container id, got ${p.rest.length}`);
   const id = p.rest[0];
   StateDir.checkId(id);
-  const consoleSocket = flag(p, 'console-socket');
   if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  createContainer(p, g, globals, id, true);
+  return 0;
+}
+
+/**
+ * create, and the first half of run: the sandbox process started and ready, the
+ * create-time hooks run, the state "created", the pid file written (last). Returns the
+ * state; on failure nothing is left behind.
+ */
+function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, detach: boolean): ContainerState {
+  const consoleSocket = flag(p, 'console-socket');
   const bundle = path.resolve(flag(p, 'bundle') ?? '.');
   const pidFile = flag(p, 'pid-file');
   if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
   }
   const c = loadBundle(bundle);
-  checkSupported(c, g, consoleSocket !== undefined);
+  const { plan } = checkSupported(c, g, consoleSocket !== undefined);
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: 0, bundle, rootfs: c.rootPath,
@@ -114,78 +125,91 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   };
   states.create(st);
   try {
-    const pid = await startSandboxProcess(g, globals, bundle, id, consoleSocket);
+    st.pid = startSandboxProcess(globals, bundle, id, {
+      consoleSocket, detach, beforeRun: (pid) => joinCgroup(c, plan, id, states.dir(id), pid),
+    });
+    // runc runs these from its own process too, with the container created and waiting.
+    runHooks('prestart', c, st, g.log);
+    runHooks('createRuntime', c, st, g.log);
+    runHooks('createContainer', c, st, g.log);
     st.status = 'created';
-    st.pid = pid;
     states.withLock(id, () => states.write(st));
-    if (pidFile !== undefined) writePidFile(pidFile, pid);
-    return 0;
+    if (pidFile !== undefined) writePidFile(pidFile, st.pid);
+    return st;
   } catch (e) {
+    if (st.pid > 0) killQuietly(st.pid);
+    leaveCgroups(states.dir(id));
     states.remove(id);
     throw e;
   }
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
 /**
- * Starts `tsvisor boot` detached, with this process's stdio, and waits until it reports
- * on fd 3 that the container is created ("ok") or why not; returns its pid.
+ * Starts `tsvisor boot` as the sandbox process, in fresh namespaces (platform/confine.ts)
+ * and, through beforeRun, the container's cgroup, with this process's stdio as the
+ * container's; waits until it reports on its fd 3 that the container is built ("ok") or
+ * why not. Returns its pid. detach: in a session of its own (create), else in ours
+ * (run in the foreground, where a terminal's keys must reach it).
  */
-function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string, consoleSocket?: string): Promise<number> {
+function startSandboxProcess(globals: Parsed, bundle: string, id: string,
+  o: { consoleSocket?: string; detach: boolean; beforeRun: (pid: number) => void }): number {
   const main = path.join(__dirname, 'main.js');
-  const extra = consoleSocket !== undefined ? ['--console-socket', path.resolve(consoleSocket)] : [];
-  const child = spawn(process.execPath, [main, ...globalArgs(globals), 'boot', '--bundle', bundle, ...extra, id], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    detached: true,
-  });
-  void g;
-  return waitReady(child);
-}
-
-/** Waits for a child's "ok" (or "error: why") line on its fd 3; resolves to its pid. */
-function waitReady(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const pipe = child.stdio[3];
-    if (pipe === null || pipe === undefined || !('on' in pipe)) {
-      reject(new RuntimeError('cannot start a helper process'));
-      return;
+  const extra = o.consoleSocket !== undefined ? ['--console-socket', path.resolve(o.consoleSocket)] : [];
+  if (!o.detach) extra.push('--forward-signals');
+  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  const [readEnd, writeEnd] = pipePair();
+  let pid: number;
+  try {
+    pid = spawnConfined(process.execPath,
+      [process.execPath, ...process.execArgv, main, ...globalArgs(globals), 'boot', CONFINED_FLAG, '--bundle', bundle, ...extra, id],
+      env, [0, 1, 2, writeEnd], { detach: o.detach, dieWithParent: false, beforeRun: o.beforeRun });
+  } catch (e) {
+    hostClose(readEnd);
+    throw e instanceof ConfineError ? new RuntimeError(e.message) : e;
+  } finally {
+    hostClose(writeEnd);
+  }
+  // One line: "ok", or "error: why". End of file first means it died on the way.
+  let text = '';
+  const buf = Buffer.alloc(4096);
+  try {
+    while (!text.includes('\n')) {
+      const n = fs.readSync(readEnd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      text += buf.toString('utf8', 0, n);
     }
-    const done = (err: Error | null) => {
-      pipe.removeAllListeners();
-      child.removeAllListeners();
-      (pipe as { destroy?: () => void }).destroy?.();
-      if (err !== null) {
-        try {
-          child.kill('SIGKILL');
-        } catch {
-          // gone already
-        }
-        reject(err);
-        return;
-      }
-      child.unref();
-      resolve(child.pid as number);
-    };
-    pipe.on('data', (d: Buffer) => {
-      text += d.toString('utf8');
-      const nl = text.indexOf('\n');
-      if (nl < 0) return;
-      const line = text.slice(0, nl);
-      done(line === 'ok' ? null : new RuntimeError(line.replace(/^error: /, '')));
-    });
-    child.on('exit', (code, sig) => done(new RuntimeError(
-      text !== '' ? text.trim().replace(/^error: /, '') : `the process ended before it was ready (${sig ?? `exit ${code}`})`)));
-    child.on('error', (e) => done(new RuntimeError(`cannot start a helper process: ${e.message}`)));
-  });
+  } catch {
+    // read as end of file
+  } finally {
+    hostClose(readEnd);
+  }
+  const line = text.split('\n')[0];
+  if (line === 'ok') return pid;
+  killQuietly(pid);
+  const status = waitPid(pid);
+  if (line.startsWith('error: ')) throw new RuntimeError(line.slice(7));
+  const why = status < 0 ? `errno ${-status}` : (status & 0x7f) !== 0 ? `signal ${status & 0x7f}` : `exit ${(status >> 8) & 0xff}`;
+  throw new RuntimeError(`the sandbox process ended before it was ready (${why})`);
 }
 
 /**
- * The sandbox process (`tsvisor boot`, started by create): builds the sandbox, serves
- * the control socket, reports on fd 3, and runs until the container's init exits; its
- * exit status is the container's.
+ * The sandbox process (`tsvisor boot`, started by create and run): builds the sandbox,
+ * serves the control socket, confines itself, reports on fd 3, and runs until the
+ * container's init exits; its exit status is the container's. It writes no state and
+ * runs no hooks: it sees no host path once confined.
  */
 export function bootCommand(argv: string[], g: Globals): number {
-  const p = parseArgs(argv, { bundle: { value: true }, 'console-socket': { value: true } });
+  const p = parseArgs(argv, {
+    bundle: { value: true }, 'console-socket': { value: true }, 'forward-signals': {}, [CONFINED_FLAG.slice(2)]: {},
+  });
   const id = p.rest[0];
   const bundle = flag(p, 'bundle') as string;
   const consoleSocket = flag(p, 'console-socket');
@@ -197,46 +221,36 @@ export function bootCommand(argv: string[], g: Globals): number {
       // the create command is gone; nothing to tell
     }
   };
-  const states = new StateDir(g.root);
-  let st: ContainerState;
   try {
-    st = states.read(id);
+    if (!p.bools.has(CONFINED_FLAG.slice(2))) throw new UsageError('boot: an internal command of create and run');
+    // The sentry's modules: loaded here only, so the other commands start faster.
+    /* eslint-disable @typescript-eslint/no-var-requires */
+    const { bootSandbox } = require('../sandbox/do') as typeof import('../sandbox/do');
+    const { ControlServer, forwardHostSignals } = require('../sandbox/server') as typeof import('../sandbox/server');
+    const { confineSandbox } = require('../sandbox/confine') as typeof import('../sandbox/confine');
+    /* eslint-enable @typescript-eslint/no-var-requires */
+    const states = new StateDir(g.root);
     const c = loadBundle(bundle);
-    const { proc, pids, seccomp, plan } = checkSupported(c, g, consoleSocket !== undefined);
-    // Into the container's cgroup before the stubs are forked, so they are in it too.
-    joinCgroup(c, plan, id, states.dir(id));
+    const { proc, pids, seccomp } = checkSupported(c, g, consoleSocket !== undefined);
     let stdioFds: number[] | undefined;
     if (proc.terminal && consoleSocket !== undefined) {
       const slave = sendConsole(consoleSocket, proc.consoleSize);
       stdioFds = [slave, slave, slave];
     }
-    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds });
-    if (typeof sb === 'number') {
-      report('error: the container could not be built (see above)');
-      return sb;
-    }
-    const server = new ControlServer(sb, {
-      started: () => {
-        st.status = 'running';
-        st.pid = process.pid;
-        states.withLock(id, () => states.write(st));
-        try {
-          runHooks('poststart', c, st, g.log);
-        } catch (e) {
-          g.log.warn((e as Error).message);
-        }
-      },
-    });
+    // Listening before the pivot: the socket's path is in the state directory.
+    const server = new ControlServer();
     const err = server.listen(path.join(states.dir(id), SOCKET));
     if (err !== null) {
       report(`error: ${err}`);
       return 1;
     }
-    // The hooks see this process as the container's (its namespaces are the sandbox's).
-    st.pid = process.pid;
-    runHooks('prestart', c, st, g.log);
-    runHooks('createRuntime', c, st, g.log);
-    runHooks('createContainer', c, st, g.log);
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds, confine: confineSandbox });
+    if (typeof sb === 'number') {
+      report('error: the container could not be built (see above)');
+      return sb;
+    }
+    server.attach(sb);
+    if (p.bools.has('forward-signals')) forwardHostSignals(sb);
     report('ok');
     return sb.run();
   } catch (e) {
@@ -284,7 +298,70 @@ export function startCommand(argv: string[], g: Globals): number {
   if (st.status !== 'created') throw new RuntimeError(`cannot start a container in the ${st.status} state`);
   const r = request(g, id, { cmd: 'start' });
   if (typeof r.error === 'string') throw new RuntimeError(r.error);
+  startedContainer(g, states, st);
   return 0;
+}
+
+/** After a start: the state says running, and the poststart hooks run (failures warn). */
+function startedContainer(g: Globals, states: StateDir, st: ContainerState): void {
+  st.status = 'running';
+  states.withLock(st.id, () => states.write(st));
+  try {
+    runHooks('poststart', loadBundle(st.bundle), st, g.log);
+  } catch (e) {
+    g.log.warn((e as Error).message);
+  }
+}
+
+/**
+ * run: create and start, then (unless --detach) wait for the sandbox process, passing on
+ * the signals this process gets to the container's init as runc does; then the
+ * poststop hooks, and the container is deleted unless --keep.
+ */
+export function runCommand(argv: string[], g: Globals, globals: Parsed): number {
+  const p = parseArgs(argv, {
+    bundle: { value: true, aliases: ['-b'] },
+    'console-socket': { value: true },
+    'pid-file': { value: true },
+    detach: { aliases: ['-d'] },
+    keep: {},
+    'no-subreaper': {},
+    'no-pivot': {},
+    'no-new-keyring': {},
+    'preserve-fds': { value: true },
+  });
+  if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
+  const id = p.rest[0];
+  StateDir.checkId(id);
+  const detach = p.bools.has('detach');
+  if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  if (flag(p, 'console-socket') !== undefined && !detach) throw new RuntimeError('--console-socket: only with --detach');
+  const states = new StateDir(g.root);
+  const st = createContainer(p, g, globals, id, detach);
+  const r = request(g, id, { cmd: 'start' });
+  if (typeof r.error === 'string') {
+    killQuietly(st.pid);
+    waitPid(st.pid);
+    leaveCgroups(states.dir(id));
+    states.remove(id);
+    throw new RuntimeError(r.error);
+  }
+  startedContainer(g, states, st);
+  if (detach) return 0;
+  const status = waitConfined(st.pid);
+  const code = status < 0 ? 255 : (status & 0x7f) !== 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+  st.status = 'stopped';
+  try {
+    runHooks('poststop', loadBundle(st.bundle), st, g.log);
+  } catch (e) {
+    g.log.warn((e as Error).message); // poststop failures are logged, not fatal (OCI)
+  }
+  if (p.bools.has('keep')) states.withLock(id, () => states.write(st));
+  else {
+    leaveCgroups(states.dir(id));
+    states.remove(id);
+  }
+  return code;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -443,7 +520,10 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
     return 0;
   }
 
-  const conv = Conversation.open(g, id, { cmd: 'exec', process: proc }, [0, 1, 2]);
+  // Reopened non-blocking here, where /proc is at hand: the confined sandbox process
+  // cannot, and must not make the caller's own descriptions non-blocking.
+  const stdio = [0, 1, 2].map(reopenNonblocking);
+  const conv = Conversation.open(g, id, { cmd: 'exec', process: proc }, stdio);
   try {
     const first = conv.next();
     if (typeof first.error === 'string') {
@@ -456,6 +536,44 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
   } finally {
     conv.close();
   }
+}
+
+/** Waits for a child's "ok" (or "error: why") line on its fd 3; resolves to its pid. */
+function waitReady(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const pipe = child.stdio[3];
+    if (pipe === null || pipe === undefined || !('on' in pipe)) {
+      reject(new RuntimeError('cannot start a helper process'));
+      return;
+    }
+    const done = (err: Error | null) => {
+      pipe.removeAllListeners();
+      child.removeAllListeners();
+      (pipe as { destroy?: () => void }).destroy?.();
+      if (err !== null) {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          // gone already
+        }
+        reject(err);
+        return;
+      }
+      child.unref();
+      resolve(child.pid as number);
+    };
+    pipe.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      const line = text.slice(0, nl);
+      done(line === 'ok' ? null : new RuntimeError(line.replace(/^error: /, '')));
+    });
+    child.on('exit', (code, sig) => done(new RuntimeError(
+      text !== '' ? text.trim().replace(/^error: /, '') : `the process ended before it was ready (${sig ?? `exit ${code}`})`)));
+    child.on('error', (e) => done(new RuntimeError(`cannot start a helper process: ${e.message}`)));
+  });
 }
 
 /** For a detached exec's waiting child: tells the parent on fd 3 how the start went. */

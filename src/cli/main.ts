@@ -1,13 +1,7 @@
 // The tsvisor command line.
-import { UsageError, parseArgs } from './args';
-import { doCommand } from './do';
-import { installCommand } from './install';
-import {
-  GLOBAL_FLAGS, Globals, OCI_VERSION, RuntimeError, deleteCommand, featuresCommand, globalsFrom, listCommand, runCommand,
-  specCommand, stateCommand,
-} from './oci';
+import { RuntimeError, UsageError, parseArgs } from './args';
 import { StateError } from './state';
-import { bootCommand, createCommand, execCommand, killCommand, psCommand, startCommand } from './lifecycle';
+import type { Globals } from './oci';
 
 const VERSION = '0.1.0';
 
@@ -41,33 +35,40 @@ const current: { globals: Globals | null } = { globals: null };
 const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec'];
 
 function main(argv: string[]): number | Promise<number> {
-  if (argv[0] === 'do') return doCommand(argv.slice(1));
-  if (argv[0] === 'install') return installCommand(argv.slice(1));
+  // Loaded on demand: a command pays only for the modules it uses.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  if (argv[0] === 'do') return (require('./do') as typeof import('./do')).doCommand(argv.slice(1));
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  if (argv[0] === 'install') return (require('./install') as typeof import('./install')).installCommand(argv.slice(1));
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const oci = require('./oci') as typeof import('./oci');
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
-    process.stdout.write(`tsvisor version ${VERSION}\nspec: ${OCI_VERSION}\n`);
+    process.stdout.write(`tsvisor version ${VERSION}\nspec: ${oci.OCI_VERSION}\n`);
     return 0;
   }
   // runc's shape: global flags, then the command and its own flags.
-  const p = parseArgs(argv, { ...GLOBAL_FLAGS, version: {} });
+  const p = parseArgs(argv, { ...oci.GLOBAL_FLAGS, version: {} });
   if (p.bools.has('version')) return main(['--version']);
   const cmd = p.rest[0];
   const rest = p.rest.slice(1);
   if (cmd !== undefined && OCI_COMMANDS.includes(cmd)) {
-    const g = globalsFrom(p);
+    const g = oci.globalsFrom(p);
     current.globals = g;
+    const lc = require('./lifecycle') as typeof import('./lifecycle');
+    /* eslint-enable @typescript-eslint/no-var-requires */
     switch (cmd) {
-      case 'spec': return specCommand(rest);
-      case 'features': return featuresCommand();
-      case 'run': return runCommand(rest, g);
-      case 'state': return stateCommand(rest, g);
-      case 'list': return listCommand(rest, g);
-      case 'create': return createCommand(rest, g, p);
-      case 'start': return startCommand(rest, g);
-      case 'kill': return killCommand(rest, g);
-      case 'ps': return psCommand(rest, g);
-      case 'boot': return bootCommand(rest, g);
-      case 'exec': return execCommand(rest, g, p);
-      default: return deleteCommand(rest, g);
+      case 'spec': return oci.specCommand(rest);
+      case 'features': return oci.featuresCommand();
+      case 'run': return lc.runCommand(rest, g, p);
+      case 'state': return oci.stateCommand(rest, g);
+      case 'list': return oci.listCommand(rest, g);
+      case 'create': return lc.createCommand(rest, g, p);
+      case 'start': return lc.startCommand(rest, g);
+      case 'kill': return lc.killCommand(rest, g);
+      case 'ps': return lc.psCommand(rest, g);
+      case 'boot': return lc.bootCommand(rest, g);
+      case 'exec': return lc.execCommand(rest, g, p);
+      default: return oci.deleteCommand(rest, g);
     }
   }
   switch (cmd) {

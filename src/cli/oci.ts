@@ -1,13 +1,13 @@
-// The OCI runtime commands, with runc's flags and messages: spec, features, run (in the
-// foreground), state, list, delete. The detached life cycle (create/start/exec/kill in a
-// separate sandbox process) is refused with a clear message until it exists.
+// The OCI runtime commands, with runc's flags and messages: spec, features, state, list,
+// delete, and what they share with the life cycle in lifecycle.ts (globals, bundles,
+// hooks, cgroups, the sandbox's options).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { Parsed, UsageError, flag, parseArgs } from './args';
+import { Parsed, RuntimeError, UsageError, flag, parseArgs } from './args';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
-import { DoOptions, runDo } from '../sandbox/do';
+import type { DoOptions } from '../sandbox/do';
 import {
   CAP_NAMES, ConfigError, ContainerConfig, Hook, HookKind, ProcessConfig, SUPPORTED_SYSCTLS, parseConfig,
 } from '../sandbox/oci/config';
@@ -81,8 +81,7 @@ export function globalsFrom(p: Parsed): Globals {
   };
 }
 
-/** Fails like runc: one line on stderr (and in the log), exit status 1. */
-export class RuntimeError extends Error {}
+export { RuntimeError };
 
 // ---- spec ------------------------------------------------------------------------------
 
@@ -163,7 +162,7 @@ export function featuresCommand(): number {
   return 0;
 }
 
-// ---- run (foreground) ------------------------------------------------------------------
+// ---- bundles and hooks -----------------------------------------------------------------
 
 /** Reads and checks BUNDLE/config.json, with runc-like messages for the usual mistakes. */
 export function loadBundle(bundle: string): ContainerConfig {
@@ -257,44 +256,17 @@ export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = f
  * Puts this process (the sandbox process, before it forks its stubs) into the container's
  * host cgroup with the config's limits; records the directories for delete.
  */
-export function joinCgroup(c: ContainerConfig, plan: Plan | null, id: string, stateDir: string): string[] {
+export function joinCgroup(c: ContainerConfig, plan: Plan | null, id: string, stateDir: string, pid: number): string[] {
   if (plan === null && c.cgroupsPath === null) return [];
-  ownCgroups = readOwnCgroups();
   let dirs: string[];
   try {
-    dirs = applyCgroup(cgroupDir(c.cgroupsPath, id), plan ?? { v1: new Map(), v2: [] }, process.pid);
+    dirs = applyCgroup(cgroupDir(c.cgroupsPath, id), plan ?? { v1: new Map(), v2: [] }, pid);
   } catch (e) {
     if (e instanceof CgroupError) throw new RuntimeError(e.message);
     throw e;
   }
   fs.writeFileSync(path.join(stateDir, 'cgroups.json'), JSON.stringify(dirs));
   return dirs;
-}
-
-/** This process's cgroups before joinCgroup moved it: [hierarchy dir, path] pairs. */
-let ownCgroups: [string, string][] = [];
-
-function readOwnCgroups(): [string, string][] {
-  const out: [string, string][] = [];
-  for (const line of fs.readFileSync('/proc/self/cgroup', 'latin1').split('\n')) {
-    const m = /^\d+:([^:]*):(.+)$/.exec(line);
-    if (m === null) continue;
-    // "" is the v2 hierarchy (unified or the whole tree); "name=systemd" lives in systemd/.
-    const ctrl = m[1] === '' ? (fs.existsSync('/sys/fs/cgroup/unified') ? 'unified' : '') : m[1].replace(/^name=/, '');
-    out.push([path.join('/sys/fs/cgroup', ctrl), m[2]]);
-  }
-  return out;
-}
-
-/** Moves this process back where it was before joinCgroup (so its cgroup can go). */
-function leaveOwnCgroup(): void {
-  for (const [dir, p] of ownCgroups) {
-    try {
-      fs.writeFileSync(path.join(dir, p, 'cgroup.procs'), String(process.pid));
-    } catch {
-      // not ours to go back to
-    }
-  }
 }
 
 /** Removes the cgroups a container's sandbox process made (at delete). */
@@ -330,79 +302,6 @@ export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: 
     domainname: c.sysctl['kernel.domainname'] ?? c.domainname ?? undefined,
     onRootFs: (root) => applyPathRules(c, root),
   };
-}
-
-export function runCommand(argv: string[], g: Globals): number {
-  const p = parseArgs(argv, {
-    bundle: { value: true, aliases: ['-b'] },
-    'console-socket': { value: true },
-    'pid-file': { value: true },
-    detach: { aliases: ['-d'] },
-    keep: {},
-    'no-subreaper': {},
-    'no-pivot': {},
-    'no-new-keyring': {},
-    'preserve-fds': { value: true },
-  });
-  if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
-  const id = p.rest[0];
-  StateDir.checkId(id);
-  if (p.bools.has('detach')) throw new RuntimeError('run --detach: the detached sandbox process is not available yet');
-  if (flag(p, 'console-socket') !== undefined) throw new RuntimeError('--console-socket: not available yet');
-  const preserve = Number(flag(p, 'preserve-fds') ?? '0');
-  if (preserve !== 0) throw new RuntimeError('--preserve-fds: not available yet');
-  const bundle = path.resolve(flag(p, 'bundle') ?? '.');
-  const pidFile = flag(p, 'pid-file');
-  if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
-    throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
-  }
-  const c = loadBundle(bundle);
-  const { proc, pids, seccomp, plan } = checkSupported(c, g);
-  const states = new StateDir(g.root);
-  const st: ContainerState = {
-    ociVersion: c.ociVersion, id, status: 'creating', pid: process.pid, bundle, rootfs: c.rootPath,
-    created: rfc3339Now(), owner: os.userInfo().username, annotations: c.annotations,
-  };
-  states.create(st);
-  let code = 1;
-  let started = false;
-  try {
-    joinCgroup(c, plan, id, states.dir(id));
-    runHooks('prestart', c, st, g.log);
-    runHooks('createRuntime', c, st, g.log);
-    runHooks('createContainer', c, st, g.log);
-    st.status = 'created';
-    states.withLock(id, () => states.write(st));
-    if (pidFile !== undefined) {
-      const tmp = `${pidFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, String(process.pid));
-      fs.renameSync(tmp, pidFile);
-    }
-    code = runDo({
-      ...containerOptions(c, proc, pids, g, seccomp, id),
-      onStart: () => {
-        started = true;
-        st.status = 'running';
-        states.withLock(id, () => states.write(st));
-        runHooks('poststart', c, st, g.log);
-      },
-    });
-  } finally {
-    st.status = 'stopped';
-    try {
-      if (started || c.hooks.poststop.length > 0) runHooks('poststop', c, st, g.log);
-    } catch (e) {
-      g.log.warn((e as Error).message); // poststop failures are logged, not fatal (OCI)
-    }
-    if (p.bools.has('keep')) states.withLock(id, () => states.write(st));
-    else {
-      // Our own cgroup cannot be removed while we are in it: move back to the root first.
-      leaveOwnCgroup();
-      leaveCgroups(states.dir(id));
-      states.remove(id);
-    }
-  }
-  return code;
 }
 
 // ---- state, list, delete ---------------------------------------------------------------

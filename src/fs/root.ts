@@ -29,7 +29,7 @@ import { Walk, lookupChild, walkPath } from '../vfs/walk';
 import { RandomFn, buildDevFs } from './dev/dev';
 import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
-import { MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
+import { DEFAULT_MOUNTS, MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
 import { hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
@@ -71,21 +71,7 @@ export interface RootFsOptions {
   ramBytes?: number;
 }
 
-/**
- * What `tsvisor do` mounts when nothing else is asked: the mounts Docker gives a
- * container (less those of the host's /sys, /dev/pts, which come with their file
- * systems), and a fresh /tmp.
- */
-export const DEFAULT_MOUNTS: readonly MountSpec[] = [
-  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-  { destination: '/dev/pts', type: 'devpts', source: 'devpts',
-    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-  { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
-];
+export { DEFAULT_MOUNTS };
 
 function hostSysctl(name: string, dflt: boolean): boolean {
   try {

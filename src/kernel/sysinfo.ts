@@ -8,9 +8,14 @@ import type { MemoryFile } from '../mm/memfile';
 export const UTS_RELEASE = '6.1.0-tsvisor';
 export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC tsvisor';
 
+// Read from the host once, when the sentry loads: node reads them from /proc, which the
+// sandbox process no longer sees once it has confined itself.
+const HOST_CPUS = Math.max(1, os.cpus().length);
+const HOST_MEMORY = os.totalmem();
+
 /** CPUs the sandbox may use. */
 export function sandboxCpus(): number {
-  return Math.max(1, os.cpus().length);
+  return HOST_CPUS;
 }
 
 /**
@@ -51,5 +56,5 @@ export function sandboxMemoryUsed(mf: MemoryFile): number {
 
 /** Memory the sandbox may use (bytes): the host's, until a limit is configured. */
 export function sandboxMemory(): number {
-  return os.totalmem();
+  return HOST_MEMORY;
 }

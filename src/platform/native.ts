@@ -69,6 +69,14 @@ export interface NativeAddon {
   ctlServe(listenFd: number): number;
   ctlTake(buf: Uint8Array, meta: Int32Array): number;
   openPty(rows: number, cols: number, out: Int32Array): number;
+  // confinement of the sandbox process (confine.cc)
+  spawnConfined(path: string, argv: string[], envp: string[], fds: number[], detach: boolean, dieWithParent: boolean):
+    [number, number] | number;
+  confineSelf(keepCaps: number): number;
+  installFilter(program: Uint8Array): number;
+  waitConfined(pid: number): number;
+  pipePair(): [number, number] | number;
+  waitPid(pid: number): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -1,8 +1,9 @@
 // Wires one sandbox together for `tsvisor do`: memory file, platform, kernel, syscall
 // table, root file system, stdio, and the first process; then runs the kernel's loop
 // until that process (the container's init) exits.
-import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
+import { H_AT_FDCWD, H_O_DIRECTORY, H_O_PATH, hostOpenat, hostUnlinkat } from '../platform/hostfile';
 import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
 import { buildImage } from '../kernel/exec';
@@ -70,6 +71,11 @@ export interface DoOptions {
   onRootFs?: (root: RootFs) => void;
   /** Called when the first process has been made and is about to run (poststart hooks). */
   onStart?: () => void;
+  /**
+   * Confines the sandbox process (sandbox/confine.ts) once everything it needs from the
+   * host is open: after the root file system and stdio, before the stubs exist.
+   */
+  confine?: () => void;
 }
 
 /** A booted sandbox: its first process exists but runs only after start(). */
@@ -158,9 +164,13 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   let memfile: MemoryFile;
   try {
     memfile = new MemoryFile(o.overlayFile);
-    // The data is the sandbox's alone and ends with it.
+    // The data is the sandbox's alone and ends with it. Removed through its directory's
+    // fd: the path means nothing once the sandbox process is confined.
     const file = o.overlayFile;
-    if (file !== undefined) process.once('exit', () => fs.rmSync(file, { force: true }));
+    if (file !== undefined) {
+      const dir = hostOpenat(H_AT_FDCWD, path.dirname(file), H_O_PATH | H_O_DIRECTORY);
+      if (dir >= 0) process.once('exit', () => hostUnlinkat(dir, path.basename(file), 0));
+    }
   } catch (e) {
     process.stderr.write(`tsvisor: --overlay file:${o.overlayFile}: ${(e as Error).message}\n`);
     return 125;
@@ -178,6 +188,28 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     return 125;
   }
   o.onRootFs?.(root);
+  // What needs the host's paths, read before the sandbox process confines itself.
+  const stdio = (o.stdioFds ?? [0, 1, 2]).map((fd) => root.stdio(fd));
+  const cpu = readCpuInfo();
+  const hostname = o.hostname ?? os.hostname();
+  const rlimits = o.rlimits ?? callerRlimits();
+  let tracer: StraceT | null = null;
+  if (o.strace) {
+    // Loaded only when asked for: the decoder tables are a fifth of the start-up cost.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { Strace } = require('./strace') as { Strace: typeof StraceT };
+    tracer = new Strace(2);
+  }
+  if (o.confine !== undefined) {
+    try {
+      o.confine();
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!o.log.toStderr) o.log.error(msg);
+      process.stderr.write(`tsvisor: ${msg}\n`);
+      return 125;
+    }
+  }
   const platform = new PtracePlatform(memfile.fd);
   const table = buildTable();
   const kernel = new Kernel({
@@ -188,9 +220,9 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     log: o.log,
     clock,
     random: hostRandom,
-    cpu: readCpuInfo(),
+    cpu,
     randomizeLayout: o.randomize,
-    hostname: o.hostname ?? os.hostname(),
+    hostname,
     vfs: {
       openExec: (t, p) => root.openExec(t, p),
       fdPath: (t, fd) => root.fdPath(t, fd),
@@ -199,20 +231,14 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   });
   if (o.pidsLimit !== undefined) kernel.maxTasks = o.pidsLimit;
   root.setKernel(kernel);
-  if (o.strace) {
-    // Loaded only when asked for: the decoder tables are a fifth of the start-up cost.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { Strace } = require('./strace') as { Strace: typeof StraceT };
-    kernel.tracer = new Strace(2);
-  }
+  if (tracer !== null) kernel.tracer = tracer;
   wireHooks(kernel);
 
   let ok = false;
   try {
     if (o.domainname !== undefined) kernel.domainname = o.domainname;
-    const stdio = (o.stdioFds ?? [0, 1, 2]).map((fd) => root.stdio(fd));
     const p = makeProcess(kernel, root, {
-      argv: o.argv, env: o.env, cwd: o.cwd, creds: o.creds ?? Credentials.root(), rlimits: o.rlimits ?? callerRlimits(),
+      argv: o.argv, env: o.env, cwd: o.cwd, creds: o.creds ?? Credentials.root(), rlimits,
       umask: o.umask, stdio, seccomp: o.seccomp,
     }, null);
     if ('code' in p) {

@@ -13,27 +13,32 @@ import { processCreds, processRlimits } from './oci/boot';
 
 const NSIG = 64;
 
-export interface ServerHooks {
-  /** After start: the state file says running; poststart hooks run. */
-  started(): void;
-}
-
 type Reply = Record<string, unknown>;
 
 export class ControlServer {
-  constructor(
-    private readonly sb: Sandbox,
-    private readonly hooks: ServerHooks,
-  ) {}
+  private sbOrNull: Sandbox | null = null;
 
-  /** Listens at path and serves from the kernel loop; a message when that fails. */
+  private get sb(): Sandbox {
+    if (this.sbOrNull === null) throw new Error('control request before the sandbox was attached');
+    return this.sbOrNull;
+  }
+
+  /**
+   * Listens at path, before the sandbox process confines itself (binding needs the
+   * path); requests wait in the serving thread until attach. A message when that fails.
+   */
   listen(path: string): string | null {
     const fd = ctlListen(path);
     if (fd < 0) return `cannot listen on ${path}: errno ${-fd}`;
     const r = ctlServe(fd);
     if (r < 0) return `cannot serve ${path}: errno ${-r}`;
-    this.sb.kernel.onControl = () => this.serve();
     return null;
+  }
+
+  /** Serves requests from the sandbox's kernel loop from now on. */
+  attach(sb: Sandbox): void {
+    this.sbOrNull = sb;
+    sb.kernel.onControl = () => this.serve();
   }
 
   private serve(): void {
@@ -69,7 +74,6 @@ export class ControlServer {
       case 'start':
         if (this.sb.isStarted) return { error: 'cannot start an already running container' };
         this.sb.start();
-        this.hooks.started();
         return { ok: true };
       case 'kill':
         return this.kill(msg.signal, msg.all === true);
@@ -134,4 +138,27 @@ export class ControlServer {
     }
     return { ok: true };
   }
+}
+
+/** Signals `tsvisor run` passes on (runc's list: all but those it cannot or must not). */
+const FORWARDED = [1, 2, 3, 10, 12, 14, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30];
+
+/**
+ * For `tsvisor run` in the foreground: signals the sandbox process gets from its waiting
+ * parent go on to the container's init (which, like any pid-namespace init, takes only
+ * those it handles). A console's keys keep their own handling.
+ */
+export function forwardHostSignals(sb: Sandbox): void {
+  const k = sb.kernel;
+  const prev = k.hostSignalHandler;
+  let mask = 0;
+  for (const s of FORWARDED) mask |= 1 << (s - 1);
+  // The console (if any) already takes ^C, ^\\, ^Z and resizes: those stay with it.
+  const consoleMask = prev !== null ? (1 << 1) | (1 << 2) | (1 << 19) | (1 << 27) : 0;
+  k.enableHostSignals(mask, (caught) => {
+    if (prev !== null && (caught & consoleMask) !== 0) prev(caught & consoleMask);
+    const rest = caught & ~consoleMask;
+    if (rest === 0 || sb.init.exitStatus >= 0) return;
+    for (const s of FORWARDED) if ((rest & (1 << (s - 1))) !== 0) sendToGroup(k, sb.init, new SigInfo(s, SI_USER, 0, 0));
+  });
 }

@@ -27,7 +27,7 @@ import {
 } from '../../platform/hostfile';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from '../../waiter/waiter';
 import {
-  FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, PIPE_BUF, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, TCGETS, TCSETS, TCSETSF,
+  FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, PIPE_BUF, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, TCGETS, TCSETS, TCSETSF,
   TCSETSW, TERMIOS_SIZE, TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
 } from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
@@ -291,17 +291,21 @@ export function wrapHostStdio(hostFd: number): FileDescription | null {
   decodeStat(statBuf, st);
   const access = fl & O_ACCMODE;
   const type = st.mode & S_IFMT;
-  const link = readHostLink(hostFd);
+  const link = readHostLink(hostFd, st);
   let inode: HostStdioInode;
   if (type === S_IFREG) {
     inode = new HostStdioInode(new HostFdRef(hostFd, false), false, false, true, access, '[host file]', st);
   } else {
     const tty = type === S_IFCHR && hostIoctl(hostFd, TCGETS, ioBuf) >= 0;
     if (tty && hostFd === 0 && theConsole === null) theConsole = makeConsole(hostFd, st, link);
-    // A new open file description, so O_NONBLOCK stays ours.
-    const fd = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
+    // A new open file description, so O_NONBLOCK stays ours; one that is non-blocking
+    // already (`tsvisor exec` reopens its stdio so: /proc is out of reach of a confined
+    // sandbox process) is used as it is.
+    const fd = (fl & H_O_NONBLOCK) !== 0 ? -1
+      : hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
     const name = link;
-    if (fd >= 0) inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
+    if ((fl & H_O_NONBLOCK) !== 0) inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, false, false, access, name, st);
+    else if (fd >= 0) inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
     else inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, true, false, access, name, st);
   }
   const d = new Dentry(inode.linkName, null, inode);
@@ -310,10 +314,29 @@ export function wrapHostStdio(hostFd: number): FileDescription | null {
   return inode.regular ? new HostRegularFD(hostIoMount, d, flags, inode) : new HostStreamFD(hostIoMount, d, flags, inode);
 }
 
-function readHostLink(fd: number): string {
+function readHostLink(fd: number, st: Stat): string {
   const b = Buffer.alloc(256);
   const n = hostReadlinkat(H_AT_FDCWD, `/proc/self/fd/${fd}`, b);
-  return n > 0 ? b.toString('latin1', 0, n) : `host:[${fd}]`;
+  if (n > 0) return b.toString('latin1', 0, n);
+  // Confined, without /proc: the names Linux gives pipes and sockets.
+  const type = st.mode & S_IFMT;
+  return type === S_IFIFO ? `pipe:[${st.ino}]` : type === S_IFSOCK ? `socket:[${st.ino}]` : `host:[${fd}]`;
+}
+
+/**
+ * For a caller that hands its stdio to a confined sandbox process (`tsvisor exec`): fd
+ * reopened with O_NONBLOCK as a new open file description (the caller's own stays as it
+ * was), or fd itself for a regular file or what cannot be reopened (a socket).
+ */
+export function reopenNonblocking(fd: number): number {
+  const fl = hostFcntl(fd, H_F_GETFL, 0);
+  if (fl < 0 || (fl & H_O_NONBLOCK) !== 0) return fd;
+  const st = new Stat();
+  if (hostFstatat(fd, '', H_AT_EMPTY_PATH, statBuf) < 0) return fd;
+  decodeStat(statBuf, st);
+  if ((st.mode & S_IFMT) === S_IFREG) return fd;
+  const r = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${fd}`, (fl & O_ACCMODE) | H_O_NONBLOCK | H_O_NOCTTY, 0);
+  return r >= 0 ? r : fd;
 }
 
 /** Whether a description is host stdio on a terminal (for the kernel's console logic). */

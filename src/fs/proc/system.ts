@@ -16,7 +16,7 @@ const PID_MAX = 4194304;
 const NR_OPEN = 1048576;
 
 /** The host CPU's description (one processor block of /proc/cpuinfo), read once at boot. */
-function hostCpuBlock(): string[] {
+function readHostCpuBlock(): string[] {
   try {
     const text = readFileSync('/proc/cpuinfo', 'latin1');
     const first = text.split('\n\n')[0];
@@ -25,6 +25,10 @@ function hostCpuBlock(): string[] {
     return ['processor\t: 0', 'vendor_id\t: unknown', 'model name\t: unknown', 'flags\t\t: fpu'];
   }
 }
+
+// Read when the sentry loads: a /proc mounted later by the app is built after the sandbox
+// process has confined itself and can no longer read the host's.
+const HOST_CPU_BLOCK = readHostCpuBlock();
 
 /** A UUID (version 4) from 16 random bytes, as /proc/sys/kernel/random prints them. */
 export function uuidText(b: Uint8Array): string {
@@ -41,7 +45,7 @@ function kB(bytes: number): string {
 /** The system part of /proc: top-level files and sys/. */
 export function buildProcSystem(fs: FileSystem, clock: TimeSource, src: () => SystemSource | null,
   inos: InoAllocator): SynthDir {
-  const cpu = hostCpuBlock();
+  const cpu = HOST_CPU_BLOCK;
   const bootId = new Uint8Array(16);
   let bootIdText = '';
   const s = (): SystemSource => {

@@ -1,0 +1,153 @@
+// The host calls that confine the sandbox process (native/confine.cc), and a compiler of
+// host-syscall allow-lists to classic BPF for seccomp.
+import * as fs from 'fs';
+import { native } from './native';
+
+/** A host syscall the sandbox process may make, and on what condition. */
+export interface HostSyscallRule {
+  nr: number;
+  name: string;
+  /** Why the sentry needs it (docs/SECURITY.md prints this). */
+  why: string;
+  /** Allowed only when argument `arg` (a 64-bit value) is one of `oneOf`. */
+  arg?: number;
+  oneOf?: number[];
+  /** Refused quietly with this errno (libc or libuv fall back when it fails). */
+  errno?: number;
+}
+
+// Classic BPF opcodes and seccomp's return values.
+const BPF_LD_W_ABS = 0x20, BPF_JEQ_K = 0x15, BPF_JGE_K = 0x35, BPF_RET_K = 0x06;
+const RET_KILL_PROCESS = 0x80000000, RET_TRAP = 0x00030000, RET_ERRNO = 0x00050000, RET_ALLOW = 0x7fff0000;
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+const X32_SYSCALL_BIT = 0x40000000;
+// struct seccomp_data: nr, arch, instruction_pointer, args[6].
+const OFF_NR = 0, OFF_ARCH = 4, OFF_ARGS = 16;
+
+interface Insn { code: number; jt: number; jf: number; k: number }
+
+/**
+ * The rules as a seccomp program: x86-64 only (anything else, including x32, kills the
+ * process), each rule tested in order, and any other call trapped (the native SIGSYS
+ * handler reports it and fails it with ENOSYS). Rules come first-match, so the hot calls
+ * should lead the list.
+ */
+export function compileHostFilter(rules: HostSyscallRule[]): Uint8Array {
+  const out: Insn[] = [];
+  const ins = (code: number, k: number, jt = 0, jf = 0) => out.push({ code, jt, jf, k: k >>> 0 });
+  ins(BPF_LD_W_ABS, OFF_ARCH);
+  ins(BPF_JEQ_K, AUDIT_ARCH_X86_64, 1, 0);
+  ins(BPF_RET_K, RET_KILL_PROCESS);
+  ins(BPF_LD_W_ABS, OFF_NR);
+  ins(BPF_JGE_K, X32_SYSCALL_BIT, 0, 1);
+  ins(BPF_RET_K, RET_KILL_PROCESS);
+  for (const r of rules) {
+    const body: Insn[] = [];
+    const b = (code: number, k: number, jt = 0, jf = 0) => body.push({ code, jt, jf, k: k >>> 0 });
+    if (r.errno !== undefined) {
+      b(BPF_RET_K, RET_ERRNO | (r.errno & 0xffff));
+    } else if (r.arg === undefined || r.oneOf === undefined) {
+      b(BPF_RET_K, RET_ALLOW);
+    } else {
+      // High word must be 0; the low word one of the values. The accumulator is
+      // reloaded with nr before the next rule.
+      const vals = r.oneOf;
+      b(BPF_LD_W_ABS, OFF_ARGS + 8 * r.arg + 4);
+      b(BPF_JEQ_K, 0, 0, vals.length + 1); // not 0: to the trap below
+      b(BPF_LD_W_ABS, OFF_ARGS + 8 * r.arg);
+      vals.forEach((v, i) => b(BPF_JEQ_K, v, vals.length - i, 0));
+      b(BPF_RET_K, RET_TRAP);
+      b(BPF_RET_K, RET_ALLOW);
+    }
+    if (body.length > 255) throw new Error(`seccomp rule for ${r.name}: too many values`);
+    // Not this call: skip the body (and, for argument rules, reload nr after it).
+    ins(BPF_JEQ_K, r.nr, 0, body.length);
+    out.push(...body);
+    if (r.oneOf !== undefined && r.errno === undefined) ins(BPF_LD_W_ABS, OFF_NR);
+  }
+  ins(BPF_RET_K, RET_TRAP);
+  if (out.length > 4096) throw new Error('seccomp program too long');
+  const buf = new Uint8Array(out.length * 8);
+  const dv = new DataView(buf.buffer);
+  out.forEach((x, i) => {
+    dv.setUint16(i * 8, x.code, true);
+    dv.setUint8(i * 8 + 2, x.jt);
+    dv.setUint8(i * 8 + 3, x.jf);
+    dv.setUint32(i * 8 + 4, x.k, true);
+  });
+  return buf;
+}
+
+export class ConfineError extends Error {}
+
+/**
+ * Starts `path argv` as a sandbox process in new user, pid, mount, ipc, uts, net and
+ * cgroup namespaces, with fds[i] as its fd i. beforeRun(pid) runs while the child waits
+ * (to put it in a cgroup). Ids: root keeps every id, mapped one to one (the sandbox
+ * process is then root only over its own namespaces); anyone else maps their own uid
+ * and gid to 0.
+ */
+export function spawnConfined(path: string, argv: string[], env: string[], fds: number[],
+  o: { detach: boolean; dieWithParent: boolean; beforeRun?: (pid: number) => void }): number {
+  const r = native.spawnConfined(path, argv, env, fds, o.detach, o.dieWithParent);
+  if (typeof r === 'number') {
+    throw new ConfineError(`cannot make the sandbox process's namespaces: errno ${-r}` +
+      (-r === 1 || -r === 28 ? ' (are user namespaces allowed on this host?)' : ''));
+  }
+  const [pid, sync] = r;
+  try {
+    const uid = process.geteuid?.() ?? 0;
+    const gid = process.getegid?.() ?? 0;
+    if (uid === 0) {
+      fs.writeFileSync(`/proc/${pid}/uid_map`, '0 0 4294967295\n');
+      fs.writeFileSync(`/proc/${pid}/gid_map`, '0 0 4294967295\n');
+    } else {
+      fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny\n');
+      fs.writeFileSync(`/proc/${pid}/uid_map`, `0 ${uid} 1\n`);
+      fs.writeFileSync(`/proc/${pid}/gid_map`, `0 ${gid} 1\n`);
+    }
+    o.beforeRun?.(pid);
+    fs.writeSync(sync, 'g');
+  } catch (e) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    throw e instanceof ConfineError ? e : new ConfineError(`cannot set up the sandbox process: ${(e as Error).message}`);
+  } finally {
+    fs.closeSync(sync);
+  }
+  return pid;
+}
+
+/** Pivots into an empty read-only root and keeps only the capabilities in keepCaps. */
+export function confineSelf(keepCaps: number[]): void {
+  let mask = 0n;
+  for (const c of keepCaps) mask |= 1n << BigInt(c);
+  const r = native.confineSelf(Number(mask));
+  if (r < 0) throw new ConfineError(`cannot confine the sandbox process: errno ${-r}`);
+}
+
+/** Installs a compiled allow-list on every thread of this process. */
+export function installHostFilter(program: Uint8Array): void {
+  const r = native.installFilter(program);
+  if (r < 0) throw new ConfineError(`cannot install the sandbox process's seccomp filter: errno ${-r}`);
+}
+
+/** Waits for a sandbox process started by spawnConfined, passing signals on; its wait status. */
+export function waitConfined(pid: number): number {
+  return native.waitConfined(pid);
+}
+
+/** A pipe: [read end, write end], both close-on-exec. */
+export function pipePair(): [number, number] {
+  const r = native.pipePair();
+  if (typeof r === 'number') throw new ConfineError(`cannot make a pipe: errno ${-r}`);
+  return r;
+}
+
+/** Waits (blocking) for a child; its wait status or -errno. */
+export function waitPid(pid: number): number {
+  return native.waitPid(pid);
+}
