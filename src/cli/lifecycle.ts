@@ -203,6 +203,7 @@ export function bootCommand(argv: string[], g: Globals): number {
     st = states.read(id);
     const c = loadBundle(bundle);
     const { proc, pids, seccomp, plan } = checkSupported(c, g, consoleSocket !== undefined);
+    states.writeResources(id, c.resources);
     // Into the container's cgroup before the stubs are forked, so they are in it too.
     joinCgroup(c, plan, id, states.dir(id));
     let stdioFds: number[] | undefined;
@@ -424,6 +425,10 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
   const states = new StateDir(g.root);
   const st = states.read(id);
   if (st.status === 'stopped' || !processAlive(st.pid)) throw new RuntimeError('cannot exec in a stopped container');
+  // With --ignore-paused the process is made but held like every other task until resume.
+  if (st.status === 'paused' && !p.bools.has('ignore-paused')) {
+    throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
+  }
   const proc = execProcess(p, st.bundle);
 
   if (p.bools.has('detach')) {
@@ -432,7 +437,8 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
     const main = path.join(__dirname, 'main.js');
     const procFile = path.join(states.dir(id), `exec-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(procFile, JSON.stringify(proc));
-    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, id], {
+    const paused = p.bools.has('ignore-paused') ? ['--ignore-paused'] : [];
+    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, ...paused, id], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
       env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: '3' },

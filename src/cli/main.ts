@@ -8,6 +8,9 @@ import {
 } from './oci';
 import { StateError } from './state';
 import { bootCommand, createCommand, execCommand, killCommand, psCommand, startCommand } from './lifecycle';
+import { pauseCommand, resumeCommand } from './pause';
+import { updateCommand } from './update';
+import { eventsCommand } from './events';
 
 const VERSION = '0.1.0';
 
@@ -25,7 +28,14 @@ Usage:
   tsvisor [global flags] kill [--all] ID [SIGNAL]
   tsvisor [global flags] ps [--format table|json] ID
   tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]...
-                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... ID [CMD...]
+                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... [--ignore-paused]
+                              ID [CMD...]
+  tsvisor [global flags] pause ID
+  tsvisor [global flags] resume ID
+  tsvisor [global flags] update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]
+                                [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpu-burst N] [--cpuset-cpus S]
+                                [--cpuset-mems S] [--pids-limit N] [--blkio-weight N] ID
+  tsvisor [global flags] events [--stats] [--interval DURATION] ID
   tsvisor features
   tsvisor install [--runtime NAME] [--docker] [--containerd] [--docker-config FILE] [--containerd-config FILE]
   tsvisor --version
@@ -38,7 +48,8 @@ Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format
 /** The parsed global flags, once known (for logging a failure). */
 const current: { globals: Globals | null } = { globals: null };
 
-const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec'];
+const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec',
+  'pause', 'resume', 'update', 'events'];
 
 function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'do') return doCommand(argv.slice(1));
@@ -67,6 +78,10 @@ function main(argv: string[]): number | Promise<number> {
       case 'ps': return psCommand(rest, g);
       case 'boot': return bootCommand(rest, g);
       case 'exec': return execCommand(rest, g, p);
+      case 'pause': return pauseCommand(rest, g);
+      case 'resume': return resumeCommand(rest, g);
+      case 'update': return updateCommand(rest, g);
+      case 'events': return eventsCommand(rest, g);
       default: return deleteCommand(rest, g);
     }
   }
