@@ -125,6 +125,8 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
   };
   states.create(st);
   try {
+    // What `update` starts from.
+    states.writeResources(id, c.resources);
     st.pid = startSandboxProcess(globals, bundle, id, {
       consoleSocket, detach, beforeRun: (pid) => joinCgroup(c, plan, id, states.dir(id), pid),
     });
@@ -501,6 +503,10 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
   const states = new StateDir(g.root);
   const st = states.read(id);
   if (st.status === 'stopped' || !processAlive(st.pid)) throw new RuntimeError('cannot exec in a stopped container');
+  // With --ignore-paused the process is made but held like every other task until resume.
+  if (st.status === 'paused' && !p.bools.has('ignore-paused')) {
+    throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
+  }
   const proc = execProcess(p, st.bundle);
 
   if (p.bools.has('detach')) {
@@ -509,7 +515,8 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
     const main = path.join(__dirname, 'main.js');
     const procFile = path.join(states.dir(id), `exec-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(procFile, JSON.stringify(proc));
-    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, id], {
+    const paused = p.bools.has('ignore-paused') ? ['--ignore-paused'] : [];
+    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, ...paused, id], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
       env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: '3' },

@@ -19,7 +19,14 @@ Usage:
   tsvisor [global flags] kill [--all] ID [SIGNAL]
   tsvisor [global flags] ps [--format table|json] ID
   tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]...
-                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... ID [CMD...]
+                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... [--ignore-paused]
+                              ID [CMD...]
+  tsvisor [global flags] pause ID
+  tsvisor [global flags] resume ID
+  tsvisor [global flags] update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]
+                                [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpu-burst N] [--cpuset-cpus S]
+                                [--cpuset-mems S] [--pids-limit N] [--blkio-weight N] ID
+  tsvisor [global flags] events [--stats] [--interval DURATION] ID
   tsvisor features
   tsvisor install [--runtime NAME] [--docker] [--containerd] [--docker-config FILE] [--containerd-config FILE]
   tsvisor --version
@@ -32,7 +39,8 @@ Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format
 /** The parsed global flags, once known (for logging a failure). */
 const current: { globals: Globals | null } = { globals: null };
 
-const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec'];
+const OCI_COMMANDS = ['spec', 'features', 'run', 'state', 'list', 'delete', 'create', 'start', 'kill', 'ps', 'boot', 'exec',
+  'pause', 'resume', 'update', 'events'];
 
 function main(argv: string[]): number | Promise<number> {
   // Loaded on demand: a command pays only for the modules it uses.
@@ -55,7 +63,6 @@ function main(argv: string[]): number | Promise<number> {
     const g = oci.globalsFrom(p);
     current.globals = g;
     const lc = require('./lifecycle') as typeof import('./lifecycle');
-    /* eslint-enable @typescript-eslint/no-var-requires */
     switch (cmd) {
       case 'spec': return oci.specCommand(rest);
       case 'features': return oci.featuresCommand();
@@ -68,8 +75,13 @@ function main(argv: string[]): number | Promise<number> {
       case 'ps': return lc.psCommand(rest, g);
       case 'boot': return lc.bootCommand(rest, g);
       case 'exec': return lc.execCommand(rest, g, p);
+      case 'pause': return (require('./pause') as typeof import('./pause')).pauseCommand(rest, g);
+      case 'resume': return (require('./pause') as typeof import('./pause')).resumeCommand(rest, g);
+      case 'update': return (require('./update') as typeof import('./update')).updateCommand(rest, g);
+      case 'events': return (require('./events') as typeof import('./events')).eventsCommand(rest, g);
       default: return oci.deleteCommand(rest, g);
     }
+    /* eslint-enable @typescript-eslint/no-var-requires */
   }
   switch (cmd) {
     case undefined:

@@ -1,6 +1,7 @@
 // The OCI runtime commands, with runc's flags and messages: spec, features, state, list,
 // delete, and what they share with the life cycle in lifecycle.ts (globals, bundles,
-// hooks, cgroups, the sandbox's options).
+// hooks, cgroups, the sandbox's options); pause/resume, update and events are in
+// pause.ts, update.ts and events.ts.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -269,13 +270,18 @@ export function joinCgroup(c: ContainerConfig, plan: Plan | null, id: string, st
   return dirs;
 }
 
-/** Removes the cgroups a container's sandbox process made (at delete). */
-export function leaveCgroups(stateDir: string): void {
+/** The host cgroup directories a container's sandbox process made ([] for none). */
+export function cgroupDirs(stateDir: string): string[] {
   try {
-    removeCgroup(JSON.parse(fs.readFileSync(path.join(stateDir, 'cgroups.json'), 'utf8')) as string[]);
+    return JSON.parse(fs.readFileSync(path.join(stateDir, 'cgroups.json'), 'utf8')) as string[];
   } catch {
-    // none recorded
+    return []; // none recorded
   }
+}
+
+/** Removes the cgroups a container's sandbox process made (at delete), once they are empty. */
+export function leaveCgroups(stateDir: string): void {
+  removeCgroup(cgroupDirs(stateDir), 5000);
 }
 
 /** The sandbox's options for a checked config (callbacks left to the caller). */
@@ -322,7 +328,7 @@ export function processAlive(pid: number): boolean {
 }
 
 /** A state as it is now: a "running" container whose sandbox process is gone has stopped. */
-function current(states: StateDir, id: string): ContainerState {
+export function currentState(states: StateDir, id: string): ContainerState {
   const st = states.read(id);
   if (st.status !== 'stopped' && st.pid > 0 && !processAlive(st.pid)) st.status = 'stopped';
   return st;
@@ -331,7 +337,7 @@ function current(states: StateDir, id: string): ContainerState {
 export function stateCommand(argv: string[], g: Globals): number {
   const p = parseArgs(argv, {});
   if (p.rest.length !== 1) throw new UsageError('state: expected exactly one container id');
-  const st = current(new StateDir(g.root), p.rest[0]);
+  const st = currentState(new StateDir(g.root), p.rest[0]);
   process.stdout.write(JSON.stringify(st, null, '  ') + '\n');
   return 0;
 }
@@ -341,7 +347,7 @@ export function listCommand(argv: string[], g: Globals): number {
   const states = new StateDir(g.root);
   const all = states.list().flatMap((id) => {
     try {
-      return [current(states, id)];
+      return [currentState(states, id)];
     } catch {
       return [];
     }
@@ -370,7 +376,7 @@ export function deleteCommand(argv: string[], g: Globals): number {
   const force = p.bools.has('force');
   let st: ContainerState;
   try {
-    st = current(states, id);
+    st = currentState(states, id);
   } catch (e) {
     if (force && e instanceof StateError) return 0; // runc: deleting a gone container with --force succeeds
     throw e;

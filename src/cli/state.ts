@@ -89,6 +89,25 @@ export class StateDir {
     fs.renameSync(tmp, path.join(this.dir(st.id), 'state.json'));
   }
 
+  /**
+   * The container's linux.resources as last applied (recorded at create, merged by each
+   * `update`), kept beside state.json because `state` prints state.json as it is.
+   */
+  readResources(id: string): Record<string, unknown> {
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(this.dir(id), 'resources.json'), 'utf8')) as unknown;
+      return r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  writeResources(id: string, r: Record<string, unknown> | null): void {
+    const tmp = path.join(this.dir(id), `.resources.json.${process.pid}`);
+    fs.writeFileSync(tmp, JSON.stringify(r ?? {}));
+    fs.renameSync(tmp, path.join(this.dir(id), 'resources.json'));
+  }
+
   remove(id: string): void {
     StateDir.checkId(id);
     fs.rmSync(this.dir(id), { recursive: true, force: true });

@@ -107,8 +107,10 @@ export class Kernel {
     this.cpuTimers.add(t);
     if (first) this.addTimer(this.cpuTick, this.clock.monoNow() + 10e6);
   }
+  /** The task limit of a sandbox given no pids limit (an update to pids.limit -1 restores it). */
+  static readonly DEFAULT_MAX_TASKS = 32768;
   /** The sandbox's process limit (OCI pids.limit); clone fails with EAGAIN beyond it. */
-  maxTasks = 32768;
+  maxTasks = Kernel.DEFAULT_MAX_TASKS;
   /** The container's init; its exit ends the sandbox. */
   init: ThreadGroup | null = null;
   /** Exit code of the sandbox (as a shell reports it) once init has exited. */
@@ -127,6 +129,13 @@ export class Kernel {
   private readonly ev = new PlatformEvent();
   private readonly reportedUnsupported = new Set<number>();
   private running = 0;
+  /**
+   * The sandbox is paused (`tsvisor pause`): no task goes back to app code; each is held
+   * as Paused where it would have been resumed (see returnToUser) until resume().
+   */
+  private paused = false;
+  /** Callers of pause() waiting until no task runs app code any more. */
+  private readonly pauseWaiters: (() => void)[] = [];
 
   constructor(o: KernelOptions) {
     this.platform = o.platform;
@@ -217,6 +226,8 @@ export class Kernel {
     const ev = this.ev;
     const platform = this.platform;
     while (this.exitCode < 0) {
+      // One length test per event: a pause is answered once the running tasks are parked.
+      if (this.pauseWaiters.length !== 0) this.settlePause();
       if (this.runQueue.length > 0) {
         this.runWoken();
         continue;
@@ -371,6 +382,13 @@ export class Kernel {
         return;
       }
       if (m > mode) mode = m;
+    }
+    if (this.paused) {
+      // Its syscall is done (or its signal frame built); it waits here for resume().
+      t.state = TaskState.Paused;
+      t.resumeMode = mode;
+      t.restarting = false;
+      return;
     }
     t.state = TaskState.Running;
     t.restarting = false;
@@ -587,6 +605,50 @@ export class Kernel {
     else if (t.state === TaskState.Running && !t.interruptPending) {
       t.interruptPending = true;
       t.ctx.interrupt();
+    }
+  }
+
+  // ---- pause and resume (the OCI runtime's pause/resume) ---------------------------------
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Pauses every app task: from now on no task returns to app code. Tasks running app
+   * code are kicked into the sentry and parked; syscalls in progress finish or stay
+   * blocked as they would, and their tasks are held before returning. done() runs once
+   * no task runs app code (at once when none does).
+   */
+  pause(done: () => void): void {
+    if (!this.paused) {
+      this.paused = true;
+      for (const t of this.tasks.values()) {
+        if (t.state === TaskState.Running && !t.interruptPending) {
+          t.interruptPending = true;
+          t.ctx.interrupt();
+        }
+      }
+    }
+    this.pauseWaiters.push(done);
+    this.settlePause();
+  }
+
+  /** Tells pause()'s callers once every running task has been parked. */
+  private settlePause(): void {
+    if (this.running > 0 && this.paused) return;
+    for (const done of this.pauseWaiters.splice(0)) done();
+  }
+
+  /** Lets every paused task go back to app code (signals that came meanwhile are delivered). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.settlePause();
+    const held: Task[] = [];
+    for (const t of this.tasks.values()) if (t.state === TaskState.Paused) held.push(t);
+    for (const t of held) {
+      if (t.state === TaskState.Paused) this.returnToUser(t, t.resumeMode, null);
     }
   }
 

@@ -26,6 +26,11 @@ export const enum TaskState {
   Dead = 3,
   /** Held by a group stop (SIGSTOP & co.) until SIGCONT; resumes with resumeMode. */
   Stopped = 4,
+  /**
+   * Held on its way back to app code while the sandbox is paused (`tsvisor pause`);
+   * resumes with resumeMode when the sandbox is resumed. Independent of group stops.
+   */
+  Paused = 5,
 }
 
 /** What a blocked task is waiting for (for /proc/pid/wchan-style views and restore). */
@@ -51,7 +56,7 @@ export class Task implements VfsTask, Waiter {
   timedOut = false;
   /** Per-syscall scratch kept across re-runs (e.g. a sleep's absolute deadline). */
   sysDeadline = -1;
-  /** Resume mode to use when a Stopped task continues (see Kernel.continueTask). */
+  /** Resume mode to use when a Stopped or Paused task goes on (Kernel.continueTask, Kernel.resume). */
   resumeMode = 0;
   /** The result of the syscall a stop interrupted, settled (restart or EINTR) on SIGCONT. */
   stoppedRet: number | null = null;

@@ -1,6 +1,7 @@
 // linux.resources applied to the sandbox process's host cgroup: the sentry, its stubs
-// and so every app thread live in it, so the host enforces memory, CPU and pid limits on
-// the whole sandbox (the sentry also enforces pids.limit on app tasks itself).
+// and so every app thread live in it, so the host enforces memory and CPU limits on the
+// whole sandbox. pids.limit is the sentry's to enforce on app tasks (Kernel.maxTasks);
+// the host's pids.max is a backstop above it (hostPidsMax).
 //
 // cgroupsPath is the cgroupfs form ("/a/b") — systemd's "slice:prefix:name" form is
 // turned into the path systemd would use. Both cgroup v2 (one unified hierarchy) and v1
@@ -15,10 +16,29 @@ const ROOT = '/sys/fs/cgroup';
 
 type Res = Record<string, unknown>;
 
-/** (file, value) writes per controller, v1 names and v2 names. */
+/**
+ * One write: file, value, and whether a missing file is fine (a value that only lifts a
+ * limit, e.g. swap "unlimited" on a host without swap accounting).
+ */
+export type Write = [file: string, value: string, optional?: boolean];
+
+/** Writes per controller, v1 names and v2 names. */
 export interface Plan {
-  v1: Map<string, [string, string][]>;
-  v2: [string, string][];
+  v1: Map<string, Write[]>;
+  v2: Write[];
+}
+
+/** Host tasks of a sandbox besides its app threads: node's own threads and the template stub. */
+const SANDBOX_HOST_TASKS = 64;
+
+/**
+ * The host cgroup's pids.max for an app pids limit of n. The sentry enforces n on app
+ * tasks itself (Kernel.maxTasks); the host limit is only a backstop and must never bind
+ * first: every app thread is a host thread of a stub process, every app process adds its
+ * stub's thread 0, and the sandbox process has threads of its own.
+ */
+export function hostPidsMax(n: number): number {
+  return 2 * n + SANDBOX_HOST_TASKS;
 }
 
 function num(v: unknown, field: string): number | null {
@@ -27,15 +47,25 @@ function num(v: unknown, field: string): number | null {
   return v;
 }
 
+/** A limit: > 0 a value, -1 unlimited (runc's convention), 0 or absent unchanged. */
+function limitOf(v: unknown, field: string): number | null {
+  const n = num(v, field);
+  if (n !== null && n < -1) throw new CgroupError(`linux.resources.${field}: must be positive, or -1 for no limit`);
+  return n === 0 ? null : n;
+}
+
 /** The writes linux.resources asks for; fields that cannot be applied are refused by name. */
 export function planResources(r: Res): Plan {
   const plan: Plan = { v1: new Map(), v2: [] };
-  const v1 = (ctrl: string, file: string, value: string) => {
+  const v1 = (ctrl: string, file: string, value: string, optional = false) => {
     const l = plan.v1.get(ctrl) ?? [];
-    l.push([file, value]);
+    l.push([file, value, optional]);
     plan.v1.set(ctrl, l);
   };
   for (const [k, v] of Object.entries(r)) {
+    if (v !== null && v !== undefined && (typeof v !== 'object' || Array.isArray(v)) && k !== 'devices' && k !== 'hugepageLimits') {
+      throw new CgroupError(`linux.resources.${k}: must be an object`);
+    }
     const o = (v ?? {}) as Res;
     switch (k) {
       case 'devices':
@@ -45,20 +75,26 @@ export function planResources(r: Res): Plan {
           if (!['limit', 'reservation', 'swap', 'swappiness', 'disableOOMKiller', 'kernel', 'kernelTCP', 'useHierarchy',
             'checkBeforeUpdate'].includes(f)) throw new CgroupError(`linux.resources.memory.${f}: not supported by tsvisor`);
         }
-        const limit = num(o.limit, 'memory.limit');
-        if (limit !== null && limit > 0) {
+        const limit = limitOf(o.limit, 'memory.limit');
+        if (limit !== null) {
           v1('memory', 'memory.limit_in_bytes', String(limit));
-          plan.v2.push(['memory.max', String(limit)]);
+          plan.v2.push(['memory.max', limit > 0 ? String(limit) : 'max']);
         }
-        const res = num(o.reservation, 'memory.reservation');
-        if (res !== null && res > 0) {
+        const res = limitOf(o.reservation, 'memory.reservation');
+        if (res !== null) {
           v1('memory', 'memory.soft_limit_in_bytes', String(res));
-          plan.v2.push(['memory.low', String(res)]);
+          plan.v2.push(['memory.low', res > 0 ? String(res) : '0']);
         }
-        const swap = num(o.swap, 'memory.swap');
+        const swap = limitOf(o.swap, 'memory.swap');
         if (swap !== null && swap > 0) {
+          if (limit !== null && limit > 0 && swap < limit) {
+            throw new CgroupError('linux.resources.memory.swap: must not be below memory.limit (it counts memory plus swap)');
+          }
           v1('memory', 'memory.memsw.limit_in_bytes', String(swap));
-          if (limit !== null && swap >= limit) plan.v2.push(['memory.swap.max', String(swap - limit)]);
+          if (limit !== null && limit > 0) plan.v2.push(['memory.swap.max', String(swap - limit)]);
+        } else if (swap === -1) {
+          v1('memory', 'memory.memsw.limit_in_bytes', '-1', true);
+          plan.v2.push(['memory.swap.max', 'max', true]);
         }
         break;
       }
@@ -82,6 +118,11 @@ export function planResources(r: Res): Plan {
           v1('cpu', 'cpu.cfs_quota_us', String(quota));
           plan.v2.push(['cpu.max', `${quota > 0 ? quota : 'max'} ${period ?? 100000}`]);
         }
+        for (const f of ['cpus', 'mems']) {
+          if (o[f] !== undefined && o[f] !== null && typeof o[f] !== 'string') {
+            throw new CgroupError(`linux.resources.cpu.${f}: must be a string`);
+          }
+        }
         if (typeof o.cpus === 'string' && o.cpus !== '') {
           v1('cpuset', 'cpuset.cpus', o.cpus);
           plan.v2.push(['cpuset.cpus', o.cpus]);
@@ -90,16 +131,28 @@ export function planResources(r: Res): Plan {
           v1('cpuset', 'cpuset.mems', o.mems);
           plan.v2.push(['cpuset.mems', o.mems]);
         }
-        if (o.realtimeRuntime !== undefined || o.realtimePeriod !== undefined) {
+        const burst = num(o.burst, 'cpu.burst');
+        if (burst !== null) {
+          v1('cpu', 'cpu.cfs_burst_us', String(burst));
+          plan.v2.push(['cpu.max.burst', String(burst)]);
+        }
+        const idle = num(o.idle, 'cpu.idle');
+        if (idle !== null) {
+          v1('cpu', 'cpu.idle', String(idle));
+          plan.v2.push(['cpu.idle', String(idle)]);
+        }
+        if ((o.realtimeRuntime ?? null) !== null || (o.realtimePeriod ?? null) !== null) {
           throw new CgroupError('linux.resources.cpu.realtimeRuntime: real-time scheduling is not offered');
         }
         break;
       }
       case 'pids': {
-        const lim = num(o.limit, 'pids.limit');
-        if (lim !== null && lim > 0) {
-          v1('pids', 'pids.max', String(lim));
-          plan.v2.push(['pids.max', String(lim)]);
+        for (const f of Object.keys(o)) if (f !== 'limit') throw new CgroupError(`linux.resources.pids.${f}: not supported by tsvisor`);
+        const lim = limitOf(o.limit, 'pids.limit');
+        if (lim !== null) {
+          const host = lim > 0 ? String(hostPidsMax(lim)) : 'max';
+          v1('pids', 'pids.max', host);
+          plan.v2.push(['pids.max', host]);
         }
         break;
       }
@@ -143,6 +196,40 @@ export function cgroupDir(cgroupsPath: string | null, id: string): string {
   return path.posix.normalize(cgroupsPath);
 }
 
+
+function write(d: string, file: string, value: string): void {
+  try {
+    fs.writeFileSync(path.join(d, file), value);
+  } catch (e) {
+    throw new CgroupError(`cgroup ${path.join(d, file)}: cannot write ${value}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Writes one controller's values into directory d. v1's memory+swap limit must never be
+ * below the memory limit, so when the memory limit grows (or is lifted) the memsw limit
+ * goes first, and last otherwise (as runc orders them).
+ */
+function writeAll(d: string, writes: Write[]): void {
+  let order = writes;
+  const lim = writes.find((w) => w[0] === 'memory.limit_in_bytes');
+  const memsw = writes.find((w) => w[0] === 'memory.memsw.limit_in_bytes');
+  if (lim !== undefined && memsw !== undefined) {
+    let cur = Infinity;
+    try {
+      cur = Number(fs.readFileSync(path.join(d, 'memory.limit_in_bytes'), 'latin1').trim());
+    } catch {
+      // unreadable: keep the given order
+    }
+    const next = Number(lim[1]);
+    if (next === -1 || next > cur) order = [memsw, ...writes.filter((w) => w !== memsw)];
+  }
+  for (const [f, v, optional] of order) {
+    if (optional === true && !fs.existsSync(path.join(d, f))) continue;
+    write(d, f, v);
+  }
+}
+
 const isV2 = () => fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
 
 /**
@@ -151,18 +238,11 @@ const isV2 = () => fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
  */
 export function applyCgroup(dir: string, plan: Plan, pid: number): string[] {
   const made: string[] = [];
-  const write = (d: string, file: string, value: string) => {
-    try {
-      fs.writeFileSync(path.join(d, file), value);
-    } catch (e) {
-      throw new CgroupError(`cgroup ${path.join(d, file)}: cannot write ${value}: ${(e as Error).message}`);
-    }
-  };
   if (isV2()) {
     const d = path.join(ROOT, dir);
     fs.mkdirSync(d, { recursive: true });
     made.push(d);
-    for (const [f, v] of plan.v2) write(d, f, v);
+    writeAll(d, plan.v2);
     write(d, 'cgroup.procs', String(pid));
     return made;
   }
@@ -184,13 +264,18 @@ export function applyCgroup(dir: string, plan: Plan, pid: number): string[] {
     }
     made.push(d);
     if (ctrl === 'cpuset') {
-      // A new cpuset starts empty: inherit the parent's before anything joins.
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        const cur = fs.readFileSync(path.join(d, f), 'latin1').trim();
-        if (cur === '') write(d, f, fs.readFileSync(path.join(path.dirname(d), f), 'latin1').trim());
+      // A new cpuset starts empty, and so does every level mkdir made above it: fill
+      // each from its parent, top down, before anything joins or narrows it.
+      const levels: string[] = [];
+      for (let x = d; x !== path.join(ROOT, ctrl) && x.startsWith(path.join(ROOT, ctrl)); x = path.dirname(x)) levels.unshift(x);
+      for (const level of levels) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          const cur = fs.readFileSync(path.join(level, f), 'latin1').trim();
+          if (cur === '') write(level, f, fs.readFileSync(path.join(path.dirname(level), f), 'latin1').trim());
+        }
       }
     }
-    for (const [f, v] of plan.v1.get(ctrl) ?? []) write(d, f, v);
+    writeAll(d, plan.v1.get(ctrl) ?? []);
     try {
       fs.writeFileSync(path.join(d, 'cgroup.procs'), String(pid));
     } catch (e) {
@@ -200,13 +285,51 @@ export function applyCgroup(dir: string, plan: Plan, pid: number): string[] {
   return made;
 }
 
-/** Removes the cgroup directories made (deepest first); a busy one is left. */
-export function removeCgroup(dirs: string[]): void {
+/** The controller a v1 directory made by applyCgroup belongs to ("" for v2's one tree). */
+export function controllerOf(dir: string): string {
+  if (isV2()) return '';
+  const rel = path.relative(ROOT, dir);
+  return rel.split('/')[0];
+}
+
+/**
+ * Writes new limits into a container's existing cgroup (`tsvisor update`): dirs are
+ * the directories applyCgroup made. Nothing moves; a v1 controller the container has no
+ * directory for is refused by name.
+ */
+export function updateCgroup(dirs: string[], plan: Plan): void {
+  if (isV2()) {
+    if (plan.v2.length === 0) return;
+    if (dirs.length === 0) throw new CgroupError('linux.resources: the container has no cgroup');
+    writeAll(dirs[0], plan.v2);
+    return;
+  }
+  for (const [ctrl, writes] of plan.v1) {
+    const d = dirs.find((x) => controllerOf(x) === ctrl);
+    if (d === undefined) throw new CgroupError(`linux.resources: the container has no ${ctrl} cgroup`);
+    writeAll(d, writes);
+  }
+}
+
+/** Something to Atomics.wait on: a synchronous sleep. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Removes the cgroup directories made. A directory is busy until the last of its tasks
+ * has exited, and a sandbox just killed (delete --force) takes a moment to end, its
+ * stubs a moment more: so a busy one is retried for up to waitMs, then left.
+ */
+export function removeCgroup(dirs: string[], waitMs = 0): void {
+  const deadline = Date.now() + waitMs;
   for (const d of dirs) {
-    try {
-      fs.rmdirSync(d);
-    } catch {
-      // still in use or gone
+    for (;;) {
+      try {
+        fs.rmdirSync(d);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() >= deadline) break; // gone, or give up
+        Atomics.wait(sleepCell, 0, 0, 10);
+      }
     }
   }
 }

@@ -1,8 +1,10 @@
-// The sandbox process's control server: `tsvisor start/kill/ps` (and later exec) talk
-// to it over the unix socket in the container's state directory. One JSON request line
-// per connection, one JSON reply line. Requests are served from the kernel's own loop
-// (EventKind.Control), between app events, so they see a consistent kernel.
+// The sandbox process's control server: `tsvisor start/kill/ps/exec/pause/resume/update/
+// events` talk to it over the unix socket in the container's state directory. One JSON
+// request line per connection, one JSON reply line (exec: two). Requests are served from
+// the kernel's own loop (EventKind.Control), between app events, so they see a
+// consistent kernel.
 import { sendToGroup, sendToTask } from '../kernel/delivery';
+import { Kernel } from '../kernel/kernel';
 import { SIGKILL, SIGSTOP, SI_USER, SigInfo } from '../kernel/signals';
 import type { ThreadGroup } from '../kernel/threadgroup';
 import { CtlRequest, ctlListen, ctlSend, ctlServe, ctlTake } from '../platform/control';
@@ -81,6 +83,25 @@ export class ControlServer {
         return { ok: true, pids: this.live().map((tg) => tg.tgid) };
       case 'exec':
         return this.exec(req, msg.process);
+      case 'pause':
+        // Answered once every task that was running app code has been parked.
+        this.sb.kernel.pause(() => {
+          ControlServer.answer(req.conn, { ok: true, started: this.sb.isStarted });
+          hostClose(req.conn);
+          for (const fd of req.fds) hostClose(fd);
+        });
+        return null;
+      case 'resume':
+        if (!this.sb.kernel.isPaused) return { error: 'container not paused' };
+        this.sb.kernel.resume();
+        return { ok: true, started: this.sb.isStarted };
+      case 'update':
+        return this.update(msg.pidsLimit);
+      case 'stats':
+        return {
+          ok: true, tasks: this.sb.kernel.tasks.size, processes: this.live().length, paused: this.sb.kernel.isPaused,
+          started: this.sb.isStarted,
+        };
       default:
         return { error: `unknown request ${String(msg.cmd)}` };
     }
@@ -111,6 +132,20 @@ export class ControlServer {
     if (typeof r !== 'number') return { error: r.message, code: r.code };
     ControlServer.answer(req.conn, { started: r });
     return null;
+  }
+
+  /**
+   * linux.resources.pids.limit for the sentry's own task limit: n > 0 sets it, -1 lifts
+   * it (runc's "max"), 0 leaves it as it is. Tasks beyond a lowered limit stay; new ones
+   * fail with EAGAIN, as with a lowered pids.max.
+   */
+  private update(pidsLimit: unknown): Reply {
+    if (typeof pidsLimit !== 'number' || !Number.isInteger(pidsLimit) || pidsLimit < -1) {
+      return { error: `invalid pids limit ${String(pidsLimit)}` };
+    }
+    if (pidsLimit > 0) this.sb.kernel.maxTasks = pidsLimit;
+    else if (pidsLimit === -1) this.sb.kernel.maxTasks = Kernel.DEFAULT_MAX_TASKS;
+    return { ok: true, maxTasks: this.sb.kernel.maxTasks };
   }
 
   /** Thread groups that have not exited, init first. */

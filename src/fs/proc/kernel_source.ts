@@ -12,6 +12,7 @@ function stateLetter(t: Task): string {
     case TaskState.Runnable:
       return 'R';
     case TaskState.Blocked:
+    case TaskState.Paused: // as a task of a frozen cgroup v2 shows: sleeping
       return 'S';
     case TaskState.Stopped:
       return 'T';
