@@ -1,6 +1,7 @@
 // Building a process image: a fresh address space with a program loaded into it.
 // Used for the container's first process and by execve; on failure nothing of the
 // caller's old image has been touched.
+import * as E from '../abi/errno';
 import { ExecFile, load } from '../loader/loader';
 import { MM } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -32,7 +33,14 @@ export const FP_STATE_SIZE = 4096;
  */
 export function buildImage(k: Kernel, file: ExecFile, argv: string[], envp: string[], creds: Credentials,
   rlimits: Rlimits, open: (path: string) => ExecFile | number): Image | number {
-  const as = k.platform.newAddressSpace();
+  let as;
+  try {
+    as = k.platform.newAddressSpace();
+  } catch (e) {
+    // A host limit on the stubs (the cgroup's pids.max, say): as clone does, EAGAIN.
+    k.log.error(`execve: cannot create a stub process: ${e instanceof Error ? e.message : String(e)}`);
+    return -E.EAGAIN;
+  }
   const mm = new MM(k.memfile, as);
   const r = load(mm, file, argv, envp, {
     open,
