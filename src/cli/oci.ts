@@ -9,6 +9,7 @@ import { spawnSync } from 'child_process';
 import { Parsed, RuntimeError, UsageError, flag, parseArgs } from './args';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import type { DoOptions } from '../sandbox/do';
+import { STANDARD_DEV_SYS_MOUNTS } from '../fs/mountspec';
 import {
   CAP_NAMES, ConfigError, ContainerConfig, Hook, HookKind, ProcessConfig, SUPPORTED_SYSCTLS, parseConfig,
 } from '../sandbox/oci/config';
@@ -106,12 +107,7 @@ export function defaultSpec(): object {
     hostname: 'tsvisor',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts',
-        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      ...STANDARD_DEV_SYS_MOUNTS,
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
     ],
     linux: {
