@@ -345,12 +345,13 @@ export class RootFs {
   }
 
   /**
-   * The sentry's host stdio fd (0, 1, 2) as a description for the first process (one
-   * reference; install it with FdTable.installAt). null when the fd is closed. Must run
+   * A host fd (the sentry's stdio 0, 1, 2, or one handed over for a process) as a
+   * description for a process (one reference; install it with FdTable.installAt). null
+   * when the fd is closed. With own the fd is taken over (see wrapHostStdio). Must run
    * before the sandbox confines itself (it reopens through /proc/self/fd).
    */
-  stdio(hostFd: number, console = hostFd === 0): FileDescription | null {
-    const f = wrapHostStdio(hostFd);
+  stdio(hostFd: number, console = hostFd === 0, own = false): FileDescription | null {
+    const f = wrapHostStdio(hostFd, own);
     if (console) this.addConsole();
     const con = hostConsole();
     const dev = this.devMnt;

@@ -95,14 +95,18 @@ export class ControlServer {
       if (e instanceof ConfigError) return { error: `process.json: ${e.message}` };
       throw e;
     }
-    const stdio = [0, 1, 2].map((i) => (i < req.fds.length ? this.sb.root.stdio(req.fds[i]) : null));
+    // The descriptions take the fds over: they may outlive the process (a background
+    // child keeps its stdio), so the numbers must stay theirs until the last one goes.
+    const fds = req.fds;
+    req.fds = [];
+    const stdio = [0, 1, 2].map((i) => (i < fds.length ? this.sb.root.stdio(fds[i], false, true) : null));
+    for (const fd of fds.slice(3)) hostClose(fd);
     const r = this.sb.exec({
       argv: pc.args, env: pc.env, cwd: pc.cwd, creds: processCreds(pc), rlimits: processRlimits(pc),
       umask: pc.umask ?? undefined, stdio,
     }, (status) => {
       ControlServer.answer(req.conn, { exit: status });
       hostClose(req.conn);
-      for (const fd of req.fds) hostClose(fd);
     });
     if (typeof r !== 'number') return { error: r.message, code: r.code };
     ControlServer.answer(req.conn, { started: r });

@@ -280,29 +280,40 @@ export class HostStreamFD extends FileDescription {
 }
 
 /**
- * Wraps the sentry's host fd (0, 1 or 2) as a description for the container's first
- * process; null when the fd is not open. The result has one reference.
+ * Wraps a host fd of the sentry (its own 0, 1, 2, or one handed over by a runtime
+ * command) as a description for a process of the container; null when the fd is not
+ * open. The result has one reference. With own, the wrapper takes the fd over: it is
+ * closed (now, or when the last description made from it goes), so the caller must not
+ * close it; the descriptions may outlive whatever the caller waits for (a background
+ * child keeps its stdio), and a number closed under them could be reused by the sentry.
  */
-export function wrapHostStdio(hostFd: number): FileDescription | null {
+export function wrapHostStdio(hostFd: number, own = false): FileDescription | null {
   const fl = hostFcntl(hostFd, H_F_GETFL, 0);
   if (fl < 0) return null;
   const st = new Stat();
-  if (hostFstatat(hostFd, '', H_AT_EMPTY_PATH, statBuf) < 0) return null;
+  if (hostFstatat(hostFd, '', H_AT_EMPTY_PATH, statBuf) < 0) {
+    if (own) hostClose(hostFd);
+    return null;
+  }
   decodeStat(statBuf, st);
   const access = fl & O_ACCMODE;
   const type = st.mode & S_IFMT;
   const link = readHostLink(hostFd);
   let inode: HostStdioInode;
   if (type === S_IFREG) {
-    inode = new HostStdioInode(new HostFdRef(hostFd, false), false, false, true, access, '[host file]', st);
+    inode = new HostStdioInode(new HostFdRef(hostFd, own), false, false, true, access, '[host file]', st);
   } else {
     const tty = type === S_IFCHR && hostIoctl(hostFd, TCGETS, ioBuf) >= 0;
     if (tty && hostFd === 0 && theConsole === null) theConsole = makeConsole(hostFd, st, link);
     // A new open file description, so O_NONBLOCK stays ours.
     const fd = hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
     const name = link;
-    if (fd >= 0) inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
-    else inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, true, false, access, name, st);
+    if (fd >= 0) {
+      inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
+      if (own) hostClose(hostFd);
+    } else {
+      inode = new HostStdioInode(new HostFdRef(hostFd, own), tty, true, false, access, name, st);
+    }
   }
   const d = new Dentry(inode.linkName, null, inode);
   // F_GETFL shows what the host fd shows, without any O_NONBLOCK of the caller's.
