@@ -9,7 +9,7 @@ import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
-  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, loadBundle, processAlive, runHooks,
+  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, loadBundle, preservedFds, processAlive, runHooks,
 } from './oci';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import { ctlConnect, ctlRecv, ctlSend, openHostPty } from '../platform/control';
@@ -99,7 +99,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   const id = p.rest[0];
   StateDir.checkId(id);
   const consoleSocket = flag(p, 'console-socket');
-  if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  const preserved = preservedFds(p, g);
   const bundle = path.resolve(flag(p, 'bundle') ?? '.');
   const pidFile = flag(p, 'pid-file');
   if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
@@ -114,7 +114,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
   };
   states.create(st);
   try {
-    const pid = await startSandboxProcess(g, globals, bundle, id, consoleSocket);
+    const pid = await startSandboxProcess(g, globals, bundle, id, consoleSocket, preserved);
     st.status = 'created';
     st.pid = pid;
     states.withLock(id, () => states.write(st));
@@ -128,24 +128,28 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
 
 /**
  * Starts `tsvisor boot` detached, with this process's stdio, and waits until it reports
- * on fd 3 that the container is created ("ok") or why not; returns its pid.
+ * that the container is created ("ok") or why not; returns its pid. extraFds (this
+ * process's fds) become the sandbox process's fds 3, 4, ... (--preserve-fds, for the
+ * container's first process); the report comes on the pipe right after them.
  */
-function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string, consoleSocket?: string): Promise<number> {
+function startSandboxProcess(g: Globals, globals: Parsed, bundle: string, id: string, consoleSocket?: string,
+  extraFds: number[] = []): Promise<number> {
   const main = path.join(__dirname, 'main.js');
   const extra = consoleSocket !== undefined ? ['--console-socket', path.resolve(consoleSocket)] : [];
+  if (extraFds.length > 0) extra.push('--preserve-fds', String(extraFds.length));
   const child = spawn(process.execPath, [main, ...globalArgs(globals), 'boot', '--bundle', bundle, ...extra, id], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    stdio: ['inherit', 'inherit', 'inherit', ...extraFds, 'pipe'],
     detached: true,
   });
   void g;
-  return waitReady(child);
+  return waitReady(child, 3 + extraFds.length);
 }
 
-/** Waits for a child's "ok" (or "error: why") line on its fd 3; resolves to its pid. */
-function waitReady(child: ChildProcess): Promise<number> {
+/** Waits for a child's "ok" (or "error: why") line on its fd readyFd; resolves to its pid. */
+function waitReady(child: ChildProcess, readyFd = 3): Promise<number> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const pipe = child.stdio[3];
+    const pipe = child.stdio[readyFd];
     if (pipe === null || pipe === undefined || !('on' in pipe)) {
       reject(new RuntimeError('cannot start a helper process'));
       return;
@@ -185,14 +189,19 @@ function waitReady(child: ChildProcess): Promise<number> {
  * exit status is the container's.
  */
 export function bootCommand(argv: string[], g: Globals): number {
-  const p = parseArgs(argv, { bundle: { value: true }, 'console-socket': { value: true } });
+  const p = parseArgs(argv, {
+    bundle: { value: true }, 'console-socket': { value: true }, 'preserve-fds': { value: true },
+  });
   const id = p.rest[0];
   const bundle = flag(p, 'bundle') as string;
   const consoleSocket = flag(p, 'console-socket');
+  // create put the caller's preserved fds at 3, 4, ... and the report pipe after them.
+  const preserved = preservedFds(p, g);
+  const readyFd = 3 + preserved.length;
   const report = (line: string) => {
     try {
-      fs.writeSync(3, line + '\n');
-      fs.closeSync(3);
+      fs.writeSync(readyFd, line + '\n');
+      fs.closeSync(readyFd);
     } catch {
       // the create command is gone; nothing to tell
     }
@@ -210,7 +219,7 @@ export function bootCommand(argv: string[], g: Globals): number {
       const slave = sendConsole(consoleSocket, proc.consoleSize);
       stdioFds = [slave, slave, slave];
     }
-    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds });
+    const sb = bootSandbox({ ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds, preservedFds: preserved });
     if (typeof sb === 'number') {
       report('error: the container could not be built (see above)');
       return sb;
@@ -416,7 +425,7 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
   if (p.rest.length < 1) throw new UsageError('exec: expected a container id');
   const id = p.rest[0];
   if (p.bools.has('tty') || flag(p, 'console-socket') !== undefined) throw new RuntimeError('exec --tty: not available yet');
-  if (Number(flag(p, 'preserve-fds') ?? '0') !== 0) throw new RuntimeError('--preserve-fds: not available yet');
+  const preserved = preservedFds(p, g);
   const pidFile = flag(p, 'pid-file');
   if (pidFile !== undefined && !fs.existsSync(path.dirname(path.resolve(pidFile)))) {
     throw new RuntimeError(`--pid-file ${pidFile}: no such directory ${path.dirname(path.resolve(pidFile))}`);
@@ -432,24 +441,29 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
     const main = path.join(__dirname, 'main.js');
     const procFile = path.join(states.dir(id), `exec-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(procFile, JSON.stringify(proc));
-    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, id], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    // The preserved fds keep their numbers in the waiting exec; its report pipe follows.
+    const keep = preserved.length > 0 ? ['--preserve-fds', String(preserved.length)] : [];
+    const notifyFd = 3 + preserved.length;
+    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, ...keep, id], {
+      stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'],
       detached: true,
-      env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: '3' },
+      env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: String(notifyFd) },
     });
-    const pid = await waitReady(child);
+    const pid = await waitReady(child, notifyFd);
     fs.rmSync(procFile, { force: true });
     if (pidFile !== undefined) writePidFile(pidFile, pid);
     return 0;
   }
 
-  const conv = Conversation.open(g, id, { cmd: 'exec', process: proc }, [0, 1, 2]);
+  const conv = Conversation.open(g, id, { cmd: 'exec', process: proc, preserved: preserved.length }, [0, 1, 2, ...preserved]);
   try {
     const first = conv.next();
     if (typeof first.error === 'string') {
       notifyReady(`error: ${first.error}`);
       throw new RuntimeError(first.error);
     }
+    // The sandbox holds its own copies now; ours would only keep pipes from ending.
+    for (const fd of preserved) hostClose(fd);
     notifyReady('ok');
     const last = conv.next();
     return typeof last.exit === 'number' ? last.exit : 255;
@@ -458,12 +472,14 @@ export async function execCommand(argv: string[], g: Globals, globals: Parsed): 
   }
 }
 
-/** For a detached exec's waiting child: tells the parent on fd 3 how the start went. */
+/** For a detached exec's waiting child: tells the parent on its report fd how the start went. */
 function notifyReady(line: string): void {
-  if (process.env.TSVISOR_EXEC_NOTIFY_FD !== '3') return;
+  const v = process.env.TSVISOR_EXEC_NOTIFY_FD;
+  if (v === undefined || !/^[0-9]+$/.test(v)) return;
+  const fd = Number(v);
   try {
-    fs.writeSync(3, line + '\n');
-    fs.closeSync(3);
+    fs.writeSync(fd, line + '\n');
+    fs.closeSync(fd);
   } catch {
     // the parent is gone
   }

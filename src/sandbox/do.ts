@@ -66,6 +66,8 @@ export interface DoOptions {
   seccomp?: SeccompFilter | null;
   /** Host fds to give the first process as 0, 1, 2 (default: the sandbox process's own). */
   stdioFds?: number[];
+  /** Host fds to give it as 3, 4, ... (--preserve-fds). */
+  preservedFds?: number[];
   /** Called once the tree is built, before the first process is made (masks, read-only paths). */
   onRootFs?: (root: RootFs) => void;
   /** Called when the first process has been made and is about to run (poststart hooks). */
@@ -210,7 +212,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   let ok = false;
   try {
     if (o.domainname !== undefined) kernel.domainname = o.domainname;
-    const stdio = (o.stdioFds ?? [0, 1, 2]).map((fd) => root.stdio(fd));
+    const stdio = [...(o.stdioFds ?? [0, 1, 2]), ...(o.preservedFds ?? [])].map((fd) => root.stdio(fd));
     const p = makeProcess(kernel, root, {
       argv: o.argv, env: o.env, cwd: o.cwd, creds: o.creds ?? Credentials.root(), rlimits: o.rlimits ?? callerRlimits(),
       umask: o.umask, stdio, seccomp: o.seccomp,

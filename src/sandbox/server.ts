@@ -76,17 +76,18 @@ export class ControlServer {
       case 'ps':
         return { ok: true, pids: this.live().map((tg) => tg.tgid) };
       case 'exec':
-        return this.exec(req, msg.process);
+        return this.exec(req, msg.process, msg.preserved);
       default:
         return { error: `unknown request ${String(msg.cmd)}` };
     }
   }
 
   /**
-   * A new process from an OCI process object, with the request's fds as its stdio. The
-   * first reply line says it started (its pid); the second, when it ends, its status.
+   * A new process from an OCI process object. The request's fds are its 0, 1, 2 and
+   * then `preserved` more for 3, 4, ... (--preserve-fds). The first reply line says it
+   * started (its pid); the second, when it ends, its status.
    */
-  private exec(req: CtlRequest, proc: unknown): Reply | null {
+  private exec(req: CtlRequest, proc: unknown, preserved: unknown): Reply | null {
     if (proc === null || typeof proc !== 'object' || Array.isArray(proc)) return { error: 'exec: no process' };
     let pc: ProcessConfig;
     try {
@@ -95,12 +96,15 @@ export class ControlServer {
       if (e instanceof ConfigError) return { error: `process.json: ${e.message}` };
       throw e;
     }
+    const n = preserved ?? 0;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || req.fds.length !== 3 + n) {
+      return { error: `exec: expected 3 + ${String(n)} fds, got ${req.fds.length}` };
+    }
     // The descriptions take the fds over: they may outlive the process (a background
     // child keeps its stdio), so the numbers must stay theirs until the last one goes.
     const fds = req.fds;
     req.fds = [];
-    const stdio = [0, 1, 2].map((i) => (i < fds.length ? this.sb.root.stdio(fds[i], false, true) : null));
-    for (const fd of fds.slice(3)) hostClose(fd);
+    const stdio = fds.map((fd) => this.sb.root.stdio(fd, false, true));
     const r = this.sb.exec({
       argv: pc.args, env: pc.env, cwd: pc.cwd, creds: processCreds(pc), rlimits: processRlimits(pc),
       umask: pc.umask ?? undefined, stdio,
