@@ -9,7 +9,8 @@ import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
-  Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, loadBundle, preservedFds, processAlive, runHooks,
+  Globals, RUN_FLAGS, RuntimeError, checkSupported, containerOptions, joinCgroup, leaveCgroups, loadBundle, preservedFds,
+  processAlive, runForeground, runHooks,
 } from './oci';
 import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import { ctlConnect, ctlRecv, ctlSend, openHostPty } from '../platform/control';
@@ -96,7 +97,50 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
     'preserve-fds': { value: true },
   });
   if (p.rest.length !== 1) throw new UsageError(`create: expected exactly one container id, got ${p.rest.length}`);
+  await createContainer(p, g, globals, p.rest[0]);
+  return 0;
+}
+
+/**
+ * `run`: in the foreground, the sentry runs in this process (oci.ts); with --detach, as
+ * runc's `run -d`, create and start, leaving the sandbox process running once the app
+ * runs (its pid is the pid file's, as for create).
+ */
+export async function runCommand(argv: string[], g: Globals, globals: Parsed): Promise<number> {
+  const p = parseArgs(argv, RUN_FLAGS);
+  if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
+  if (!p.bools.has('detach')) return runForeground(p, g);
   const id = p.rest[0];
+  await createContainer(p, g, globals, id);
+  let r: Record<string, unknown>;
+  try {
+    r = request(g, id, { cmd: 'start' });
+  } catch (e) {
+    r = { error: (e as Error).message };
+  }
+  if (typeof r.error === 'string') {
+    // As runc's run does when the start fails: nothing of the container is left.
+    discard(g, id);
+    throw new RuntimeError(r.error);
+  }
+  return 0;
+}
+
+/** Ends a container's sandbox process and removes its state (a run -d whose start failed). */
+function discard(g: Globals, id: string): void {
+  const states = new StateDir(g.root);
+  try {
+    const st = states.read(id);
+    if (st.pid > 0) process.kill(st.pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+  leaveCgroups(states.dir(id));
+  states.remove(id);
+}
+
+/** create's work (also run --detach's first half); returns the sandbox process's pid. */
+async function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string): Promise<number> {
   StateDir.checkId(id);
   const consoleSocket = flag(p, 'console-socket');
   const preserved = preservedFds(p, g);
@@ -119,7 +163,7 @@ export async function createCommand(argv: string[], g: Globals, globals: Parsed)
     st.pid = pid;
     states.withLock(id, () => states.write(st));
     if (pidFile !== undefined) writePidFile(pidFile, pid);
-    return 0;
+    return pid;
   } catch (e) {
     states.remove(id);
     throw e;

@@ -3,11 +3,11 @@ import { UsageError, parseArgs } from './args';
 import { doCommand } from './do';
 import { installCommand } from './install';
 import {
-  GLOBAL_FLAGS, Globals, OCI_VERSION, RuntimeError, deleteCommand, featuresCommand, globalsFrom, listCommand, runCommand,
+  GLOBAL_FLAGS, Globals, OCI_VERSION, RuntimeError, deleteCommand, featuresCommand, globalsFrom, listCommand,
   specCommand, stateCommand,
 } from './oci';
 import { StateError } from './state';
-import { bootCommand, createCommand, execCommand, killCommand, psCommand, startCommand } from './lifecycle';
+import { bootCommand, createCommand, execCommand, killCommand, psCommand, runCommand, startCommand } from './lifecycle';
 
 const VERSION = '0.1.0';
 
@@ -58,7 +58,7 @@ function main(argv: string[]): number | Promise<number> {
     switch (cmd) {
       case 'spec': return specCommand(rest);
       case 'features': return featuresCommand();
-      case 'run': return runCommand(rest, g);
+      case 'run': return runCommand(rest, g, p);
       case 'state': return stateCommand(rest, g);
       case 'list': return listCommand(rest, g);
       case 'create': return createCommand(rest, g, p);

@@ -369,23 +369,25 @@ export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: 
   };
 }
 
-export function runCommand(argv: string[], g: Globals): number {
-  const p = parseArgs(argv, {
-    bundle: { value: true, aliases: ['-b'] },
-    'console-socket': { value: true },
-    'pid-file': { value: true },
-    detach: { aliases: ['-d'] },
-    keep: {},
-    'no-subreaper': {},
-    'no-pivot': {},
-    'no-new-keyring': {},
-    'preserve-fds': { value: true },
-  });
-  if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
+export const RUN_FLAGS = {
+  bundle: { value: true, aliases: ['-b'] },
+  'console-socket': { value: true },
+  'pid-file': { value: true },
+  detach: { aliases: ['-d'] },
+  keep: {},
+  'no-subreaper': {},
+  'no-pivot': {},
+  'no-new-keyring': {},
+  'preserve-fds': { value: true },
+};
+
+/** `run` without --detach: the sentry runs in this process until the container's init ends. */
+export function runForeground(p: Parsed, g: Globals): number {
   const id = p.rest[0];
   StateDir.checkId(id);
-  if (p.bools.has('detach')) throw new RuntimeError('run --detach: the detached sandbox process is not available yet');
-  if (flag(p, 'console-socket') !== undefined) throw new RuntimeError('--console-socket: not available yet');
+  // As runc: a foreground run's terminal is the caller's own; the console socket is for
+  // a detached container's (runc refuses the same combination).
+  if (flag(p, 'console-socket') !== undefined) throw new UsageError('run: --console-socket needs --detach');
   const preserved = preservedFds(p, g);
   const bundle = path.resolve(flag(p, 'bundle') ?? '.');
   const pidFile = flag(p, 'pid-file');
