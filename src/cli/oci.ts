@@ -1,6 +1,6 @@
 // The OCI runtime commands, with runc's flags and messages: spec, features, run (in the
-// foreground), state, list, delete. The detached life cycle (create/start/exec/kill in a
-// separate sandbox process) is refused with a clear message until it exists.
+// foreground), state, list, delete, and what the detached life cycle (lifecycle.ts:
+// create/start/exec/kill with a separate sandbox process, run --detach) shares with them.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

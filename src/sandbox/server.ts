@@ -1,7 +1,8 @@
-// The sandbox process's control server: `tsvisor start/kill/ps` (and later exec) talk
-// to it over the unix socket in the container's state directory. One JSON request line
-// per connection, one JSON reply line. Requests are served from the kernel's own loop
-// (EventKind.Control), between app events, so they see a consistent kernel.
+// The sandbox process's control server: `tsvisor start/kill/ps/exec` (and the waiting
+// exec of a terminal, forwarding its signals) talk to it over the unix socket in the
+// container's state directory. One JSON request line per connection, one JSON reply line
+// (exec: two). Requests are served from the kernel's own loop (EventKind.Control),
+// between app events, so they see a consistent kernel.
 import { sendToGroup, sendToTask } from '../kernel/delivery';
 import { SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSTOP, SIGTSTP, SIGWINCH, SI_USER, SigInfo } from '../kernel/signals';
 import type { HostPtyTerminal } from '../fs/host/stdio';
