@@ -22,7 +22,9 @@
 
 namespace tsv {
 
-static const int kMaxFds = 16;
+// Linux's SCM_MAX_FD: the most one message can carry (exec sends its stdio and every
+// --preserve-fds fd in one request).
+static const int kMaxFds = 253;
 
 // ---- the sandbox process's control server --------------------------------------------
 //

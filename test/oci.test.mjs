@@ -271,7 +271,8 @@ test('OCI runtime commands', { skip: !existsSync(BUSYBOX) && 'needs busybox-stat
 
   await t.test('create errors leave nothing behind; a created container can be deleted', () => {
     const dir = bundle('life2', (c) => { c.process.args = ['sh', '-c', 'exit 0']; });
-    let r = tsvisor(['create', '--bundle', dir, 'dup']);
+    // No pipes: the sandbox process keeps create's stdio, and spawnSync would wait for it.
+    let r = tsvisor(['create', '--bundle', dir, 'dup'], { stdio: 'ignore' });
     assert.equal(r.status, 0, explain(r));
     r = tsvisor(['create', '--bundle', dir, 'dup']);
     assert.equal(r.status, 1);

@@ -10,17 +10,18 @@ const USAGE = `tsvisor: a container sandbox with a userspace kernel written in T
 Usage:
   tsvisor do [--rootfs DIR] [--strace] [--cwd DIR] [--env K=V]... -- CMD [ARG...]
   tsvisor [global flags] spec [--bundle DIR]
-  tsvisor [global flags] run [--bundle DIR] [--pid-file FILE] [--keep] ID
+  tsvisor [global flags] run [--bundle DIR] [--pid-file FILE] [--keep] [--detach [--console-socket SOCK]]
+                             [--preserve-fds N] ID
   tsvisor [global flags] state ID
   tsvisor [global flags] list [--quiet] [--format table|json]
   tsvisor [global flags] delete [--force] ID
-  tsvisor [global flags] create [--bundle DIR] [--pid-file FILE] ID
+  tsvisor [global flags] create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID
   tsvisor [global flags] start ID
   tsvisor [global flags] kill [--all] ID [SIGNAL]
   tsvisor [global flags] ps [--format table|json] ID
-  tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]...
-                              [--user UID[:GID]] [--additional-gids G]... [--cap CAP]... [--ignore-paused]
-                              ID [CMD...]
+  tsvisor [global flags] exec [--process FILE] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCK]
+                              [--preserve-fds N] [--cwd DIR] [--env K=V]... [--user UID[:GID]]
+                              [--additional-gids G]... [--cap CAP]... [--ignore-paused] ID [CMD...]
   tsvisor [global flags] pause ID
   tsvisor [global flags] resume ID
   tsvisor [global flags] update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]

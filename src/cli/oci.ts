@@ -18,6 +18,8 @@ import { Logger } from '../util/log';
 import { CgroupError, Plan, applyCgroup, cgroupDir, removeCgroup } from '../sandbox/cgroup';
 import { SeccompError, SeccompFilter, compileSeccomp } from '../kernel/seccomp';
 import { MAX_SYSCALL, SYSCALL_NAMES } from '../syscalls/names';
+import { H_F_GETFD, hostFcntl } from '../platform/hostfile';
+import { MAX_FDS } from '../platform/control';
 
 /** x86-64 syscall numbers by name (for seccomp profiles). */
 function syscallNumbers(): Map<string, number> {
@@ -84,6 +86,41 @@ export function globalsFrom(p: Parsed): Globals {
 }
 
 export { RuntimeError };
+
+/** Most --preserve-fds: exec passes them with its three stdio fds in one message. */
+export const MAX_PRESERVED_FDS = MAX_FDS - 3;
+
+/**
+ * --preserve-fds N (create, run, exec): the caller's fds 3 .. 3+N-1, which become the
+ * container process's fds 3 .. 3+N-1, as runc passes them (runc sets no LISTEN_FDS, and
+ * neither do we). Each must be open. Node marks every inherited fd close-on-exec at start
+ * and puts its own event loop's fds at the lowest free numbers, so an fd the caller did
+ * not pass may be node's: those (epoll, eventfd) and the --log file are refused, as is
+ * anything else the sandbox cannot show inside (only files, pipes, sockets, devices).
+ */
+export function preservedFds(p: Parsed, g: Globals): number[] {
+  const v = flag(p, 'preserve-fds');
+  if (v === undefined) return [];
+  if (!/^[0-9]+$/.test(v)) throw new UsageError(`--preserve-fds ${v}: expected a non-negative integer`);
+  const n = Number(v);
+  if (n > MAX_PRESERVED_FDS) throw new UsageError(`--preserve-fds ${v}: at most ${MAX_PRESERVED_FDS}`);
+  const out: number[] = [];
+  for (let fd = 3; fd < 3 + n; fd++) {
+    if (hostFcntl(fd, H_F_GETFD, 0) < 0) throw new RuntimeError(`--preserve-fds ${n}: fd ${fd} is not open`);
+    let what = '';
+    try {
+      what = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // gone meanwhile: refused below as not open
+    }
+    if (what === '' || fd === g.log.fd) throw new RuntimeError(`--preserve-fds ${n}: fd ${fd} is not open`);
+    if (what.startsWith('anon_inode:')) {
+      throw new RuntimeError(`--preserve-fds ${n}: fd ${fd} is not open (${what} is not something a caller passes)`);
+    }
+    out.push(fd);
+  }
+  return out;
+}
 
 // ---- spec ------------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ import { RandomFn, buildDevFs } from './dev/dev';
 import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
 import { DEFAULT_MOUNTS, MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
-import { hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
+import { HostPtyTerminal, adoptHostTerminal, hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
+import { acquireOnOpen } from './tty/jobctl';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
 import { kernelProcSource, kernelSystemSource } from './proc/kernel_source';
@@ -331,12 +332,14 @@ export class RootFs {
   }
 
   /**
-   * The sentry's host stdio fd (0, 1, 2) as a description for the first process (one
-   * reference; install it with FdTable.installAt). null when the fd is closed. Must run
+   * A host fd (the sentry's stdio 0, 1, 2, or one handed over for a process) as a
+   * description for a process (one reference; install it with FdTable.installAt). null
+   * when the fd is closed. With own the fd is taken over (see wrapHostStdio); a terminal
+   * with console is the container's console (/dev/console). Must run
    * before the sandbox confines itself (it reopens through /proc/self/fd).
    */
-  stdio(hostFd: number, console = hostFd === 0): FileDescription | null {
-    const f = wrapHostStdio(hostFd);
+  stdio(hostFd: number, console = hostFd === 0, own = false): FileDescription | null {
+    const f = wrapHostStdio(hostFd, own, console);
     if (console) this.addConsole();
     const con = hostConsole();
     const dev = this.devMnt;
@@ -348,6 +351,40 @@ export class RootFs {
     const g = con.openCtty(this.boot, dev, d, f.flags);
     f.decRef();
     return typeof g === 'number' ? null : g;
+  }
+
+  /**
+   * A host pty slave handed over for an exec'd process (`exec --tty`; the fd is taken
+   * over) as its terminal: one description for its 0, 1 and 2, and the control that
+   * becomes its controlling terminal. Where /dev/pts is mounted the terminal is shown
+   * there as /dev/pts/N, owned by uid, and the description is opened through that node,
+   * so ttyname() finds it as in runc (whose exec makes its pty in the container's devpts).
+   * null when the fd is not a terminal.
+   */
+  terminal(hostFd: number, uid: number): { f: FileDescription; term: HostPtyTerminal } | null {
+    const t = adoptHostTerminal(hostFd);
+    if (t === null) return null;
+    const pts = this.devpts;
+    const mnt = pts?.mount ?? null;
+    if (pts === null || mnt === null) return t;
+    const term = t.term;
+    const slave = {
+      open: (vt: VfsTask, m: Mount, d: Dentry, flags: number) => {
+        const f = term.openCtty(vt, m, d, flags);
+        if (typeof f !== 'number') acquireOnOpen(vt, term, flags);
+        return f;
+      },
+    };
+    const index = pts.addHostSlave(slave, uid);
+    if (index < 0) return t;
+    term.ttyNr = makedev(136, index);
+    term.onClose = () => pts.removeHostSlave(index, slave);
+    const d = lookupChild(this.boot, mnt.root, String(index));
+    if (typeof d === 'number') return t;
+    const g = term.openCtty(this.boot, mnt, d, t.f.flags);
+    if (typeof g === 'number') return t;
+    t.f.decRef();
+    return { f: g, term };
   }
 
   /**

@@ -3,8 +3,8 @@
 // the native addon; every call returns >= 0 or -errno and never throws.
 import { native } from './native';
 
-/** Most fds one message carries. */
-export const MAX_FDS = 16;
+/** Most fds one message carries (Linux's SCM_MAX_FD; native/control.cc's kMaxFds). */
+export const MAX_FDS = 253;
 
 /** Longest socket path that fits sun_path with room to spare. */
 const SUN_PATH_MAX = 100;

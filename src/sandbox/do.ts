@@ -8,7 +8,7 @@ import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
 import { buildImage } from '../kernel/exec';
 import { Kernel } from '../kernel/kernel';
-import { SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SIG_DFL, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
+import { SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SIG_DFL, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
 import { Task } from '../kernel/task';
 import { RLIMIT_NOFILE, Rlimits, ThreadGroup } from '../kernel/threadgroup';
 import { Clock, hostRandom } from '../kernel/time';
@@ -28,7 +28,7 @@ import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
-import { killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
+import { TtyControl, hangupSession, killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
 import { hostConsole } from '../fs/host/stdio';
 import { fifoTaskExit } from '../fs/pipe/fifo';
 import { pidfdTarget } from '../syscalls/pidfd';
@@ -67,6 +67,14 @@ export interface DoOptions {
   seccomp?: SeccompFilter | null;
   /** Host fds to give the first process as 0, 1, 2 (default: the sandbox process's own). */
   stdioFds?: number[];
+  /** Host fds to give it as 3, 4, ... (--preserve-fds). */
+  preservedFds?: number[];
+  /**
+   * stdioFds[0] is a terminal made for the container (create's process.terminal): its
+   * console, as stdin's terminal is for `do`, but with runc's signal behaviour (see
+   * attachConsole).
+   */
+  consoleStdio?: boolean;
   /** Called once the tree is built, before the first process is made (masks, read-only paths). */
   onRootFs?: (root: RootFs) => void;
   /** Called when the first process has been made and is about to run (poststart hooks). */
@@ -189,7 +197,8 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   }
   o.onRootFs?.(root);
   // What needs the host's paths, read before the sandbox process confines itself.
-  const stdio = (o.stdioFds ?? [0, 1, 2]).map((fd) => root.stdio(fd));
+  const stdio = [...(o.stdioFds ?? [0, 1, 2]), ...(o.preservedFds ?? [])]
+    .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true)));
   const cpu = readCpuInfo();
   const hostname = o.hostname ?? os.hostname();
   const rlimits = o.rlimits ?? callerRlimits();
@@ -247,7 +256,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
       return p.code;
     }
     kernel.init = p.tg;
-    attachConsole(kernel, p.tg);
+    attachConsole(kernel, p.tg, o.consoleStdio === true);
     ok = true;
     return new Sandbox(kernel, root, p.tg, p.task, o.onStart, o.seccomp ?? null);
   } finally {
@@ -266,9 +275,11 @@ export interface ProcessSpec {
   creds: Credentials;
   rlimits: Rlimits;
   umask?: number;
-  /** Descriptions for fds 0, 1, 2 (null: closed). Each reference is taken over. */
+  /** Descriptions for fds 0, 1, 2, ... (null: closed). Each reference is taken over. */
   stdio: (FileDescription | null)[];
   seccomp?: SeccompFilter | null;
+  /** Its controlling terminal (it is a session leader of its own session). */
+  ctty?: TtyControl | null;
 }
 
 /**
@@ -317,6 +328,7 @@ export function makeProcess(kernel: Kernel, root: RootFs, spec: ProcessSpec, par
   const base = resolved.path.lastIndexOf('/');
   const task = new Task(kernel, tgid, tg, img.ctx, fdTable, fsCtx, creds, resolved.path.slice(base + 1, base + 16));
   task.seccomp = spec.seccomp ?? null;
+  if (spec.ctty !== undefined && spec.ctty !== null) setCtty(tg, spec.ctty);
   kernel.addTask(task);
   return { tg, task };
 }
@@ -351,12 +363,15 @@ function wireHooks(kernel: Kernel): void {
  * A host terminal on stdin is the container's console: the first process (a session
  * leader) starts with it as controlling terminal, and the host terminal's signals, which
  * reach the sentry (the host's foreground group), go on to the console's foreground group.
+ * made: the terminal was made for the container (create), whose sandbox process is the
+ * host session it controls. Then, as with runc, an init without a handler ignores ^C
+ * like any signal, and a hangup (the master closed) hangs the console's session up.
  */
-function attachConsole(kernel: Kernel, init: ThreadGroup): void {
+function attachConsole(kernel: Kernel, init: ThreadGroup, made: boolean): void {
   const con = hostConsole();
   if (con === null) return;
   setCtty(init, con);
-  const forwarded = [SIGINT, SIGQUIT, SIGTSTP, SIGWINCH];
+  const forwarded = made ? [SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGWINCH] : [SIGINT, SIGQUIT, SIGTSTP, SIGWINCH];
   let mask = 0;
   for (const s of forwarded) mask |= 1 << (s - 1);
   kernel.enableHostSignals(mask, (caught) => {
@@ -365,12 +380,13 @@ function attachConsole(kernel: Kernel, init: ThreadGroup): void {
       // The container's init ignores signals it has no handler for, so ^C on `tsvisor do --
       // sleep 100` would be lost; as the host would for a plain command, ^C and ^\ then end
       // the sandbox (a shell's init catches or ignores them and is not affected).
-      if ((s === SIGINT || s === SIGQUIT) && init.exitStatus < 0 && init.pgid === con.pgrp &&
+      if (!made && (s === SIGINT || s === SIGQUIT) && init.exitStatus < 0 && init.pgid === con.pgrp &&
           init.sighand.actions[s].handler === SIG_DFL) {
         kernel.exitGroup(init, 128 + s, s);
         continue;
       }
-      killPgrp(kernel, con.pgrp, s);
+      if (s === SIGHUP) hangupSession(kernel, con, false);
+      else killPgrp(kernel, con.pgrp, s);
     }
   });
 }

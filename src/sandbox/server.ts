@@ -1,11 +1,14 @@
 // The sandbox process's control server: `tsvisor start/kill/ps/exec/pause/resume/update/
-// events` talk to it over the unix socket in the container's state directory. One JSON
-// request line per connection, one JSON reply line (exec: two). Requests are served from
-// the kernel's own loop (EventKind.Control), between app events, so they see a
-// consistent kernel.
+// events` (and the waiting exec of a terminal, forwarding its signals) talk to it over the
+// unix socket in the container's state directory. One JSON request line per connection,
+// one JSON reply line (exec: two). Requests are served from the kernel's own loop
+// (EventKind.Control), between app events, so they see a consistent kernel.
 import { sendToGroup, sendToTask } from '../kernel/delivery';
 import { Kernel } from '../kernel/kernel';
-import { SIGKILL, SIGSTOP, SI_USER, SigInfo } from '../kernel/signals';
+import { SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSTOP, SIGTSTP, SIGWINCH, SI_USER, SigInfo } from '../kernel/signals';
+import type { HostPtyTerminal } from '../fs/host/stdio';
+import { hangupSession, killPgrp } from '../fs/tty/jobctl';
+import type { FileDescription } from '../vfs/file';
 import type { ThreadGroup } from '../kernel/threadgroup';
 import { CtlRequest, ctlListen, ctlSend, ctlServe, ctlTake } from '../platform/control';
 import { hostClose } from '../platform/hostfile';
@@ -82,7 +85,9 @@ export class ControlServer {
       case 'ps':
         return { ok: true, pids: this.live().map((tg) => tg.tgid) };
       case 'exec':
-        return this.exec(req, msg.process);
+        return this.exec(req, msg.process, msg.preserved);
+      case 'tty-signal':
+        return this.ttySignal(msg.pid, msg.signal);
       case 'pause':
         // Answered once every task that was running app code has been parked.
         this.sb.kernel.pause(() => {
@@ -108,10 +113,12 @@ export class ControlServer {
   }
 
   /**
-   * A new process from an OCI process object, with the request's fds as its stdio. The
-   * first reply line says it started (its pid); the second, when it ends, its status.
+   * A new process from an OCI process object. The request's fds are its 0, 1, 2 (with
+   * process.terminal, one fd: the host pty slave that is all three and its controlling
+   * terminal), then `preserved` more for 3, 4, ... (--preserve-fds). The first reply line
+   * says it started (its pid); the second, when it ends, its status.
    */
-  private exec(req: CtlRequest, proc: unknown): Reply | null {
+  private exec(req: CtlRequest, proc: unknown, preserved: unknown): Reply | null {
     if (proc === null || typeof proc !== 'object' || Array.isArray(proc)) return { error: 'exec: no process' };
     let pc: ProcessConfig;
     try {
@@ -120,17 +127,51 @@ export class ControlServer {
       if (e instanceof ConfigError) return { error: `process.json: ${e.message}` };
       throw e;
     }
-    const stdio = [0, 1, 2].map((i) => (i < req.fds.length ? this.sb.root.stdio(req.fds[i]) : null));
+    const n = preserved ?? 0;
+    const nStdio = pc.terminal ? 1 : 3;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || req.fds.length !== nStdio + n) {
+      return { error: `exec: expected ${nStdio} + ${String(n)} fds, got ${req.fds.length}` };
+    }
+    // The descriptions take the fds over: they may outlive the process (a background
+    // child keeps its stdio), so the numbers must stay theirs until the last one goes.
+    const fds = req.fds;
+    req.fds = [];
+    let term: HostPtyTerminal | null = null;
+    let stdio: (FileDescription | null)[];
+    if (pc.terminal) {
+      const t = this.sb.root.terminal(fds[0], pc.uid);
+      if (t === null) {
+        for (const fd of fds.slice(1)) hostClose(fd);
+        return { error: 'exec: the terminal handed over is not a terminal' };
+      }
+      term = t.term;
+      // One open description for 0, 1 and 2, as a terminal's stdio are dup'ed.
+      t.f.incRef();
+      t.f.incRef();
+      stdio = [t.f, t.f, t.f];
+    } else {
+      stdio = fds.slice(0, 3).map((fd) => this.sb.root.stdio(fd, false, true));
+    }
+    for (const fd of fds.slice(nStdio)) stdio.push(this.sb.root.stdio(fd, false, true));
+    let pid = 0;
     const r = this.sb.exec({
       argv: pc.args, env: pc.env, cwd: pc.cwd, creds: processCreds(pc), rlimits: processRlimits(pc),
-      umask: pc.umask ?? undefined, stdio,
+      umask: pc.umask ?? undefined, stdio, ctty: term,
     }, (status) => {
+      if (term !== null) {
+        this.terminals.delete(pid);
+        term.release();
+      }
       ControlServer.answer(req.conn, { exit: status });
       hostClose(req.conn);
-      for (const fd of req.fds) hostClose(fd);
     });
-    if (typeof r !== 'number') return { error: r.message, code: r.code };
-    ControlServer.answer(req.conn, { started: r });
+    if (typeof r !== 'number') {
+      term?.release();
+      return { error: r.message, code: r.code };
+    }
+    pid = r;
+    if (term !== null) this.terminals.set(pid, term);
+    ControlServer.answer(req.conn, { started: pid });
     return null;
   }
 
@@ -146,6 +187,30 @@ export class ControlServer {
     if (pidsLimit > 0) this.sb.kernel.maxTasks = pidsLimit;
     else if (pidsLimit === -1) this.sb.kernel.maxTasks = Kernel.DEFAULT_MAX_TASKS;
     return { ok: true, maxTasks: this.sb.kernel.maxTasks };
+  }
+
+  /** Terminals of exec'd processes (by pid) whose host signals the exec forwards. */
+  private readonly terminals = new Map<number, HostPtyTerminal>();
+
+  /**
+   * A signal the host gave an exec's terminal (its waiting `tsvisor exec` is the host
+   * session that terminal controls): ^C, ^\, ^Z and resizes go to the terminal's
+   * foreground group inside, as the terminal would send them; a hangup (the master
+   * closed) hangs the terminal's session up.
+   */
+  private ttySignal(pid: unknown, signal: unknown): Reply {
+    const term = typeof pid === 'number' ? this.terminals.get(pid) : undefined;
+    if (term === undefined) return { error: `no terminal of an exec'd process ${String(pid)}` };
+    switch (signal) {
+      case SIGINT: case SIGQUIT: case SIGTSTP: case SIGWINCH:
+        killPgrp(this.sb.kernel, term.pgrp, signal);
+        return { ok: true };
+      case SIGHUP:
+        hangupSession(this.sb.kernel, term, false);
+        return { ok: true };
+      default:
+        return { error: `invalid terminal signal ${String(signal)}` };
+    }
   }
 
   /** Thread groups that have not exited, init first. */

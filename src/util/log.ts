@@ -7,7 +7,8 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export class Logger {
   constructor(
-    private readonly fd: number,
+    /** Where it writes (a fd --preserve-fds must not hand over). */
+    readonly fd: number,
     private readonly format: 'text' | 'json' = 'text',
     private readonly min: LogLevel = 'warn',
   ) {}

@@ -3,7 +3,8 @@
 //
 //   /dev/pts/ptmx  5:2   opening it makes a new pair and returns its master
 //   /dev/pts/N     136:N the slave of pair N (from 0, lowest free; gone when the master
-//                        closes, the number reused once both sides are closed)
+//                        closes, the number reused once both sides are closed), or a
+//                        host terminal shown here (an exec'd process's, see addHostSlave)
 //   /dev/ptmx -> pts/ptmx, /dev/tty 5:0 (the controlling terminal) live in /dev.
 //
 // Device nodes open through the VFS device registry, so the devpts instance registers
@@ -42,12 +43,17 @@ const PTY_MAX = 4096;
 
 const io = Buffer.alloc(64);
 
+/** A terminal of the host shown as a slave of this instance: how its node opens. */
+export interface HostSlave {
+  open(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number;
+}
+
 export class DevPtsFs extends FileSystem {
   readonly name = 'devpts';
   readonly magic = DEVPTS_MAGIC;
   private readonly rootInode: DevPtsRoot;
   readonly ptmx: DevPtsNode;
-  readonly ptys: (Pty | undefined)[] = [];
+  readonly ptys: (Pty | HostSlave | undefined)[] = [];
   /** Nodes of live slaves (removed when the master closes). */
   readonly nodes = new Map<number, DevPtsNode>();
   /** The mount on /dev/pts (TIOCGPTPEER opens the slave through it). */
@@ -70,10 +76,48 @@ export class DevPtsFs extends FileSystem {
     return [this.clock.ts[0], this.clock.ts[1]];
   }
 
-  /** ptmx_open: a new pair, its slave node, and the master description. */
-  private openPtmx(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+  /** The lowest free index (a pair's or a host slave's). */
+  private freeIndex(): number {
     let index = 0;
     while (index < this.ptys.length && this.ptys[index] !== undefined) index++;
+    return index;
+  }
+
+  private trim(): void {
+    while (this.ptys.length > 0 && this.ptys[this.ptys.length - 1] === undefined) this.ptys.length--;
+  }
+
+  private register(index: number): void {
+    if (this.registered.has(index)) return;
+    this.registered.add(index);
+    this.devices.registerChar(PTS_MAJOR, index, (tt, m, dd, fl) => this.openSlave(tt, m, dd, fl, index));
+  }
+
+  /**
+   * Shows a host terminal as /dev/pts/N (lowest free N; owned by uid, gid tty, 0620 as
+   * the mount options make slaves), as runc's exec --tty shows the terminal it makes in
+   * the container's devpts. Returns N, or -errno.
+   */
+  addHostSlave(slave: HostSlave, uid: number): number {
+    const index = this.freeIndex();
+    if (index >= PTY_MAX) return -E.ENOSPC;
+    this.ptys[index] = slave;
+    this.nodes.set(index, new DevPtsNode(this, index + 3, S_IFCHR | 0o620, uid, TTY_GID, makedev(PTS_MAJOR, index)));
+    this.register(index);
+    return index;
+  }
+
+  /** The host terminal is closed: its node goes and its number is free again. */
+  removeHostSlave(index: number, slave: HostSlave): void {
+    if (this.ptys[index] !== slave) return;
+    this.ptys[index] = undefined;
+    this.nodes.delete(index);
+    this.trim();
+  }
+
+  /** ptmx_open: a new pair, its slave node, and the master description. */
+  private openPtmx(t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    const index = this.freeIndex();
     if (index >= PTY_MAX) return -E.ENOSPC;
     const kernel = t instanceof Task ? t.kernel : null;
     const pty = new Pty(index, kernel, t.creds.fsuid, TTY_GID, 0o620);
@@ -81,21 +125,20 @@ export class DevPtsFs extends FileSystem {
     pty.opener = (m, dd, fl) => new PtySlaveFD(m, dd, fl & ~O_NOCTTY, pty);
     pty.onFree = () => {
       this.ptys[index] = undefined;
-      while (this.ptys.length > 0 && this.ptys[this.ptys.length - 1] === undefined) this.ptys.length--;
+      this.trim();
     };
     this.nodes.set(index, new DevPtsNode(this, index + 3, S_IFCHR | 0o620, t.creds.fsuid, TTY_GID,
       makedev(PTS_MAJOR, index), pty));
-    if (!this.registered.has(index)) {
-      this.registered.add(index);
-      this.devices.registerChar(PTS_MAJOR, index, (tt, m, dd, fl) => this.openSlave(tt, m, dd, fl, index));
-    }
+    this.register(index);
     return new PtyMasterFD(mnt, d, flags & ~O_NOCTTY, pty, this);
   }
 
   /** Opens slave index (a locked one fails with EIO, as pty_open). */
   openSlave(t: VfsTask, mnt: Mount, d: Dentry, flags: number, index: number): FileDescription | number {
     const pty = this.ptys[index];
-    if (pty === undefined || pty.hungUp) return -E.EIO;
+    if (pty === undefined) return -E.EIO;
+    if (!(pty instanceof Pty)) return pty.open(t, mnt, d, flags);
+    if (pty.hungUp) return -E.EIO;
     if (pty.locked) return -E.EIO;
     if (pty.exclusive && pty.slaveOpens > 0 && !t.creds.hasCap(CAP_SYS_ADMIN)) return -E.EBUSY;
     const f = new PtySlaveFD(mnt, d, flags & ~O_NOCTTY, pty);

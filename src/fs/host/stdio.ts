@@ -17,6 +17,9 @@
 //    process-group ids mean nothing inside. The host keeps the sentry in its foreground;
 //    the host terminal's ^C, ^\, ^Z and resizes signal the sentry, which forwards them to
 //    the console's foreground group (see sandbox/do.ts).
+//  - An exec'd process's terminal (`exec --tty`) is a host pty slave handed over by the
+//    runtime command; it is controlled the same way (HostPtyTerminal), and the command's
+//    waiting process, whose controlling terminal it is on the host, forwards its signals.
 //
 // Call wrapHostStdio before the sandbox confines itself (it needs /proc/self/fd).
 import * as E from '../../abi/errno';
@@ -49,16 +52,25 @@ const hostIoMount: Mount = hostIoFs.mount;
 /** A host fd shared by the descriptions made from one stdio stream. */
 class HostFdRef {
   users = 0;
+  /** Called once the last user is gone (and an owned fd closed). */
+  onClose: (() => void) | null = null;
   constructor(
     readonly fd: number,
     /** Whether the sentry opened it (and so closes it): the original 0/1/2 stay open. */
     readonly owned: boolean,
   ) {}
+  get closed(): boolean {
+    return this.users === 0 && this.owned;
+  }
   acquire(): void {
     this.users++;
   }
   release(): void {
-    if (--this.users === 0 && this.owned) hostClose(this.fd);
+    if (--this.users !== 0) return;
+    if (this.owned) hostClose(this.fd);
+    const f = this.onClose;
+    this.onClose = null;
+    f?.();
   }
 }
 
@@ -71,6 +83,8 @@ export class HostStdioInode extends Inode {
   readonly gid: number;
   /** The host device number (a terminal's identity, for the console). */
   readonly hostRdev: number;
+  /** The terminal control when this is an exec'd process's terminal (HostPtyTerminal). */
+  control: HostTerminal | null = null;
 
   constructor(
     readonly ref: HostFdRef,
@@ -164,7 +178,7 @@ export class HostStreamFD extends FileDescription {
   }
 
   override read(t: VfsTask, dst: Uint8Array, dstOff: number, len: number, _pos: number): number {
-    const con = consoleOf(this.io);
+    const con = terminalOf(this.io);
     if (con !== null) {
       const jc = checkChange(t, con, 21 /* SIGTTIN */);
       if (jc < 0) return jc;
@@ -180,7 +194,7 @@ export class HostStreamFD extends FileDescription {
   }
 
   override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
-    const con = consoleOf(this.io);
+    const con = terminalOf(this.io);
     if (con !== null && isBackground(t, con)) {
       // TOSTOP lives in the host terminal's termios: asked only for background writers.
       if (hostIoctl(this.io.ref.fd, TCGETS, ioBuf) >= 0 && (ioBuf.readUInt32LE(12) & 0o400 /* TOSTOP */) !== 0) {
@@ -217,7 +231,7 @@ export class HostStreamFD extends FileDescription {
 
   override ioctl(t: VfsTask, req: number, arg: number): number {
     const io = this.io;
-    const con = consoleOf(io);
+    const con = terminalOf(io);
     if (con !== null) {
       const r = jobIoctl(t, con, true, this.readable, req, arg);
       if (r !== NOT_JOB_IOCTL) return r;
@@ -280,33 +294,45 @@ export class HostStreamFD extends FileDescription {
 }
 
 /**
- * Wraps the sentry's host fd (0, 1 or 2) as a description for the container's first
- * process; null when the fd is not open. The result has one reference.
+ * Wraps a host fd of the sentry (its own 0, 1, 2, or one handed over by a runtime
+ * command) as a description for a process of the container; null when the fd is not
+ * open. A terminal wrapped with console (by default: stdin) is the container's console. The result has one reference. With own, the wrapper takes the fd over: it is
+ * closed (now, or when the last description made from it goes), so the caller must not
+ * close it; the descriptions may outlive whatever the caller waits for (a background
+ * child keeps its stdio), and a number closed under them could be reused by the sentry.
  */
-export function wrapHostStdio(hostFd: number): FileDescription | null {
+export function wrapHostStdio(hostFd: number, own = false, console = hostFd === 0): FileDescription | null {
   const fl = hostFcntl(hostFd, H_F_GETFL, 0);
   if (fl < 0) return null;
   const st = new Stat();
-  if (hostFstatat(hostFd, '', H_AT_EMPTY_PATH, statBuf) < 0) return null;
+  if (hostFstatat(hostFd, '', H_AT_EMPTY_PATH, statBuf) < 0) {
+    if (own) hostClose(hostFd);
+    return null;
+  }
   decodeStat(statBuf, st);
   const access = fl & O_ACCMODE;
   const type = st.mode & S_IFMT;
   const link = readHostLink(hostFd, st);
   let inode: HostStdioInode;
   if (type === S_IFREG) {
-    inode = new HostStdioInode(new HostFdRef(hostFd, false), false, false, true, access, '[host file]', st);
+    inode = new HostStdioInode(new HostFdRef(hostFd, own), false, false, true, access, '[host file]', st);
   } else {
     const tty = type === S_IFCHR && hostIoctl(hostFd, TCGETS, ioBuf) >= 0;
-    if (tty && hostFd === 0 && theConsole === null) theConsole = makeConsole(hostFd, st, link);
+    if (tty && console && theConsole === null) theConsole = makeConsole(hostFd, st, link);
     // A new open file description, so O_NONBLOCK stays ours; one that is non-blocking
     // already (`tsvisor exec` reopens its stdio so: /proc is out of reach of a confined
     // sandbox process) is used as it is.
-    const fd = (fl & H_O_NONBLOCK) !== 0 ? -1
-      : hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
+    const nonblocking = (fl & H_O_NONBLOCK) !== 0;
+    const fd = nonblocking ? -1 : hostOpenat(H_AT_FDCWD, `/proc/self/fd/${hostFd}`, access | H_O_NONBLOCK | H_O_NOCTTY, 0);
     const name = link;
-    if ((fl & H_O_NONBLOCK) !== 0) inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, false, false, access, name, st);
-    else if (fd >= 0) inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
-    else inode = new HostStdioInode(new HostFdRef(hostFd, false), tty, true, false, access, name, st);
+    if (nonblocking) {
+      inode = new HostStdioInode(new HostFdRef(hostFd, own), tty, false, false, access, name, st);
+    } else if (fd >= 0) {
+      inode = new HostStdioInode(new HostFdRef(fd, true), tty, false, false, access, name, st);
+      if (own) hostClose(hostFd);
+    } else {
+      inode = new HostStdioInode(new HostFdRef(hostFd, own), tty, true, false, access, name, st);
+    }
   }
   const d = new Dentry(inode.linkName, null, inode);
   // F_GETFL shows what the host fd shows, without any O_NONBLOCK of the caller's.
@@ -344,18 +370,84 @@ export function isHostTerminal(f: FileDescription): boolean {
   return (f instanceof HostStreamFD) && f.io.tty;
 }
 
+// ---- terminals ---------------------------------------------------------------------------
+
+/**
+ * A host terminal as the sandbox controls it: the session and foreground group are the
+ * sentry's (host process-group ids mean nothing inside); data, termios and window size
+ * are the host terminal's.
+ */
+export abstract class HostTerminal extends TtyControl {
+  constructor(readonly inode: HostStdioInode) {
+    super();
+  }
+
+  /** /dev/tty (and the terminal's own node): a new description of the host terminal. */
+  openCtty(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
+    if (this.inode.ref.closed) return -E.EIO;
+    return new HostStreamFD(mnt, d, flags & (O_ACCMODE | O_APPEND | 0o4000 /* O_NONBLOCK */), this.inode);
+  }
+}
+
+/**
+ * An exec'd process's terminal: a host pty slave whose master the runtime's caller holds
+ * (`exec --tty`). It is a pty (its session leader's exit signals only the foreground
+ * group); where the container has a devpts it is shown there as /dev/pts/N (ttyNr).
+ */
+export class HostPtyTerminal extends HostTerminal {
+  readonly isPty = true;
+  ttyNr: number;
+  private held = true;
+
+  constructor(inode: HostStdioInode) {
+    super(inode);
+    this.ttyNr = inode.hostRdev;
+    // The control's own reference: /dev/tty must open while the session lives, even if
+    // every description was closed meanwhile.
+    inode.ref.acquire();
+  }
+
+  /** The exec'd process ended: the terminal lasts only as long as descriptions of it. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.inode.ref.release();
+  }
+
+  /** Called once the host fd is closed (its last description and the control are gone). */
+  set onClose(f: () => void) {
+    this.inode.ref.onClose = f;
+  }
+}
+
+/**
+ * Wraps a host pty slave handed over for an exec'd process (taking the fd over); null
+ * when it is not a terminal (the fd is then closed). The description has one reference.
+ */
+export function adoptHostTerminal(hostFd: number): { f: FileDescription; term: HostPtyTerminal } | null {
+  const f = wrapHostStdio(hostFd, true);
+  if (f === null) return null;
+  if (!(f instanceof HostStreamFD) || !f.io.tty) {
+    f.decRef();
+    return null;
+  }
+  const term = new HostPtyTerminal(f.io);
+  f.io.control = term;
+  return { f, term };
+}
+
 // ---- the console -------------------------------------------------------------------------
 
 /** The host terminal on stdin, as the container's console. */
-export class HostConsole extends TtyControl {
+export class HostConsole extends HostTerminal {
   readonly isPty = false;
   /** /dev/console (5:1): the host terminal's own number means nothing inside. */
   readonly ttyNr = (5 << 8) | 1;
   /** The host terminal's termios when the sandbox started, put back when it ends. */
   private readonly saved = Buffer.alloc(64);
   private readonly haveSaved: boolean;
-  constructor(readonly inode: HostStdioInode) {
-    super();
+  constructor(inode: HostStdioInode) {
+    super(inode);
     this.haveSaved = hostIoctl(inode.ref.fd, TCGETS, this.saved) >= 0;
   }
 
@@ -365,11 +457,6 @@ export class HostConsole extends TtyControl {
    */
   restore(): void {
     if (this.haveSaved) hostIoctl(this.inode.ref.fd, TCSETS, this.saved);
-  }
-
-  /** /dev/tty and /dev/console: a new description of the host terminal. */
-  openCtty(_t: VfsTask, mnt: Mount, d: Dentry, flags: number): FileDescription | number {
-    return new HostStreamFD(mnt, d, flags & (O_ACCMODE | O_APPEND | 0o4000 /* O_NONBLOCK */), this.inode);
   }
 }
 
@@ -381,17 +468,20 @@ export function hostConsole(): HostConsole | null {
 }
 
 /** Whether t's process is in a background group of con, its controlling terminal. */
-function isBackground(t: VfsTask, con: HostConsole): boolean {
+function isBackground(t: VfsTask, con: HostTerminal): boolean {
   const tg = (t as { tg?: { ctty: unknown; pgid: number } }).tg;
   return tg !== undefined && tg.ctty === con && con.pgrp !== 0 && tg.pgid !== con.pgrp;
 }
 
 /** Whether f is stdio on the console's terminal (it is then shown as /dev/console). */
 export function isConsoleStream(f: FileDescription): boolean {
-  return f instanceof HostStreamFD && consoleOf(f.io) !== null;
+  const c = theConsole;
+  return f instanceof HostStreamFD && c !== null && terminalOf(f.io) === c;
 }
 
-function consoleOf(io: HostStdioInode): HostConsole | null {
+/** The sandbox's control of the host terminal io is on, if it controls it. */
+function terminalOf(io: HostStdioInode): HostTerminal | null {
+  if (io.control !== null) return io.control;
   const c = theConsole;
   return c !== null && io.tty && io.hostRdev === c.inode.hostRdev ? c : null;
 }
