@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { parseArgs, flag, UsageError } from './args';
 import { DEFAULT_MOUNTS, MountSpec, MountSpecError, mountSpecFromFlag, mountSpecFromVolume } from '../fs/mountspec';
 import { Logger } from '../util/log';
-import * as path from 'path';
+import { selfArgv } from './self';
 import { ConfineError, spawnConfined, waitConfined } from '../platform/confine';
 import { CONFINED_FLAG } from '../sandbox/flags';
 
@@ -96,11 +96,10 @@ export function doCommand(argv: string[]): number {
  * sandbox/confine.ts), waits for it and ends as it did: its exit code, or its signal.
  */
 function runConfined(argv: string[]): number {
-  const main = path.join(__dirname, 'main.js');
   const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   let pid: number;
   try {
-    pid = spawnConfined(process.execPath, [process.execPath, ...process.execArgv, main, 'do', CONFINED_FLAG, ...argv],
+    pid = spawnConfined(process.execPath, selfArgv(['do', CONFINED_FLAG, ...argv]),
       env, [0, 1, 2], { detach: false, dieWithParent: true });
   } catch (e) {
     if (e instanceof ConfineError) throw new UsageError(`do: ${e.message} (--unconfined runs without them)`);

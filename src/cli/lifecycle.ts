@@ -11,6 +11,7 @@ import * as tty from 'tty';
 import { ChildProcess, spawn } from 'child_process';
 import { ConfineError, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
 import { CONFINED_FLAG } from '../sandbox/flags';
+import { selfArgv } from './self';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
   Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, leaveCgroups, loadBundle, preservedFds,
@@ -258,7 +259,6 @@ function killQuietly(pid: number): void {
  */
 function startSandboxProcess(globals: Parsed, bundle: string, id: string,
   o: { consoleSocket?: string; detach: boolean; preserved: number[]; beforeRun: (pid: number) => void }): number {
-  const main = path.join(__dirname, 'main.js');
   const extra = o.consoleSocket !== undefined ? ['--console-socket', path.resolve(o.consoleSocket)] : [];
   if (!o.detach) extra.push('--forward-signals');
   if (o.preserved.length > 0) extra.push('--preserve-fds', String(o.preserved.length));
@@ -267,7 +267,7 @@ function startSandboxProcess(globals: Parsed, bundle: string, id: string,
   let pid: number;
   try {
     pid = spawnConfined(process.execPath,
-      [process.execPath, ...process.execArgv, main, ...globalArgs(globals), 'boot', CONFINED_FLAG, '--bundle', bundle, ...extra, id],
+      selfArgv([...globalArgs(globals), 'boot', CONFINED_FLAG, '--bundle', bundle, ...extra, id]),
       env, [0, 1, 2, ...o.preserved, writeEnd], { detach: o.detach, dieWithParent: false, beforeRun: o.beforeRun });
   } catch (e) {
     hostClose(readEnd);
@@ -670,7 +670,6 @@ function helperReportFd(): number | null {
  */
 async function spawnExecHelper(globals: Parsed, states: StateDir, id: string, proc: Record<string, unknown>,
   preserved: number[], slave: number): Promise<{ child: ChildProcess; pid: number }> {
-  const main = path.join(__dirname, 'main.js');
   const procFile = path.join(states.dir(id), `exec-${process.pid}-${Date.now()}.json`);
   fs.writeFileSync(procFile, JSON.stringify(proc));
   const keep = preserved.length > 0 ? ['--preserve-fds', String(preserved.length)] : [];
@@ -678,7 +677,8 @@ async function spawnExecHelper(globals: Parsed, states: StateDir, id: string, pr
   keep.push('--ignore-paused');
   const notifyFd = 3 + preserved.length;
   try {
-    const child = spawn(process.execPath, [main, ...globalArgs(globals), 'exec', '--process', procFile, ...keep, id], {
+    const [node, ...args] = selfArgv([...globalArgs(globals), 'exec', '--process', procFile, ...keep, id]);
+    const child = spawn(node, args, {
       // With a terminal the process's stdio is the terminal: the waiting exec keeps none
       // of the caller's (a caller reading them to their end must not wait for it).
       stdio: slave >= 0 ? [slave, 'ignore', 'ignore', ...preserved, 'pipe'] : ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'],
