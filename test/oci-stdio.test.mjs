@@ -309,11 +309,12 @@ test('OCI stdio: terminals, preserved fds, run --detach', { skip: !existsSync(BU
     }
   });
 
-  await t.test('create with process.terminal: the pty is the console and init\'s controlling terminal', async (t) => {
+  await t.test('create with process.terminal: the pty is /dev/pts/0 (and /dev/console), init\'s controlling terminal', async (t) => {
     const dir = bundle('console', (c) => {
       c.process.terminal = true;
       c.process.consoleSize = { height: 20, width: 60 };
-      c.process.args = ['sh', '-c', 'tty; stty size; cut -d" " -f1,6,7,8 /proc/$$/stat; trap "echo got INT; exit 5" INT; ' +
+      c.process.args = ['sh', '-c', 'tty; stty size; cut -d" " -f1,6,7,8 /proc/$$/stat; ' +
+        'test -t 0 -a -c /dev/console || echo no console; trap "echo got INT; exit 5" INT; ' +
         'echo ready; while :; do sleep 0.05; done'];
     });
     const sock = join(base, 'create.sock');
@@ -327,8 +328,9 @@ test('OCI stdio: terminals, preserved fds, run --detach', { skip: !existsSync(BU
     assert.equal(r.status, 0, explain(r));
     const rep = await client.report;
     assert.deepEqual([rep.rows, rep.cols], [20, 60]);
-    // /dev/console has 5:1 as its number (tty_nr 1281); init (pid 1) leads its session.
-    assert.match(rep.out, /^\/dev\/console\r\n20 60\r\n1 1 1281 1\r\nready\r\n\^Cgot INT\r\n/, rep.out);
+    // As runc shows it: /dev/pts/0 (tty_nr 136:0 = 34816), which /dev/console opens too;
+    // init (pid 1) leads its session.
+    assert.match(rep.out, /^\/dev\/pts\/0\r\n20 60\r\n1 1 34816 1\r\nready\r\n\^Cgot INT\r\n/, rep.out);
     await until(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 'the sandbox process to end');
     assert.equal(tsvisor(['delete', 'console']).status, 0);
   });

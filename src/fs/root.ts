@@ -30,7 +30,7 @@ import { RandomFn, buildDevFs } from './dev/dev';
 import { DevPtsFs, registerDevTty } from './devpts/devpts';
 import { HostFs } from './host/hostfs';
 import { DEFAULT_MOUNTS, MountSpec, MountSpecError, ParsedMount, parseMountSpec, parseSize } from './mountspec';
-import { HostPtyTerminal, adoptHostTerminal, hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
+import { HostConsole, HostPtyTerminal, adoptHostTerminal, hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { acquireOnOpen } from './tty/jobctl';
 import { OverlayFs } from './overlay/overlay';
 import { setPipeClock } from './pipe/pipe';
@@ -338,12 +338,19 @@ export class RootFs {
    * with console is the container's console (/dev/console). Must run
    * before the sandbox confines itself (it reopens through /proc/self/fd).
    */
-  stdio(hostFd: number, console = hostFd === 0, own = false): FileDescription | null {
+  stdio(hostFd: number, console = hostFd === 0, own = false, asPts = false): FileDescription | null {
     const f = wrapHostStdio(hostFd, own, console);
     if (console) this.addConsole();
     const con = hostConsole();
     const dev = this.devMnt;
     if (f === null || con === null || dev === null || !isConsoleStream(f)) return f;
+    if (asPts) {
+      const g = this.consoleAsPts(con, f.flags);
+      if (g !== null) {
+        f.decRef();
+        return g;
+      }
+    }
     // The console terminal appears as /dev/console (fstat, /proc/self/fd, ttyname), as
     // a container's console is a device of its own /dev.
     const d = lookupChild(this.boot, dev.root, 'console');
@@ -385,6 +392,36 @@ export class RootFs {
     if (typeof g === 'number') return t;
     t.f.decRef();
     return { f: g, term };
+  }
+
+  /**
+   * An OCI container's console (process.terminal) as runc shows it: a terminal of the
+   * container's devpts, /dev/pts/N (the first, so 0), which /dev/console opens too. The
+   * same open description serves the three stdio fds; null without a devpts (then it is
+   * /dev/console alone).
+   */
+  private ptsConsole: Dentry | null = null;
+  private consoleAsPts(con: HostConsole, flags: number): FileDescription | null {
+    const pts = this.devpts;
+    const mnt = pts?.mount ?? null;
+    if (pts === null || mnt === null) return null;
+    if (this.ptsConsole === null) {
+      const slave = {
+        open: (vt: VfsTask, m: Mount, d: Dentry, fl: number) => {
+          const f = con.openCtty(vt, m, d, fl);
+          if (typeof f !== 'number') acquireOnOpen(vt, con, fl);
+          return f;
+        },
+      };
+      const index = pts.addHostSlave(slave, 0);
+      if (index < 0) return null;
+      const d = lookupChild(this.boot, mnt.root, String(index));
+      if (typeof d === 'number') return null;
+      con.ttyNr = makedev(136, index);
+      this.ptsConsole = d;
+    }
+    const g = con.openCtty(this.boot, mnt, this.ptsConsole, flags);
+    return typeof g === 'number' ? null : g;
   }
 
   /**

@@ -198,7 +198,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   o.onRootFs?.(root);
   // What needs the host's paths, read before the sandbox process confines itself.
   const stdio = [...(o.stdioFds ?? [0, 1, 2]), ...(o.preservedFds ?? [])]
-    .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true)));
+    .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true), false, o.consoleStdio === true && i < 3));
   const cpu = readCpuInfo();
   const hostname = o.hostname ?? os.hostname();
   const rlimits = o.rlimits ?? callerRlimits();

@@ -441,8 +441,11 @@ export function adoptHostTerminal(hostFd: number): { f: FileDescription; term: H
 /** The host terminal on stdin, as the container's console. */
 export class HostConsole extends HostTerminal {
   readonly isPty = false;
-  /** /dev/console (5:1): the host terminal's own number means nothing inside. */
-  readonly ttyNr = (5 << 8) | 1;
+  /**
+   * /dev/console (5:1): the host terminal's own number means nothing inside. An OCI
+   * container's console is shown as /dev/pts/N instead (RootFs.stdio), as runc makes it.
+   */
+  ttyNr = (5 << 8) | 1;
   /** The host terminal's termios when the sandbox started, put back when it ends. */
   private readonly saved = Buffer.alloc(64);
   private readonly haveSaved: boolean;
