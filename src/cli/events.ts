@@ -8,7 +8,7 @@
 import { UsageError, flag, parseArgs } from './args';
 import { Globals, RuntimeError, cgroupDirs, currentState, processAlive } from './oci';
 import { StateDir } from './state';
-import { request } from './lifecycle';
+import { request } from './control';
 import { HostUsage, MemoryEntry, cgroupOomKills, cgroupUsage, processUsage } from '../sandbox/cgstats';
 
 /** A JSON value whose integers may be bigints (written as exact digits). */

@@ -75,7 +75,7 @@ function main(argv: string[]): number | Promise<number> {
       case 'kill': return lc.killCommand(rest, g);
       case 'ps': return lc.psCommand(rest, g);
       case 'boot': return lc.bootCommand(rest, g);
-      case 'exec': return lc.execCommand(rest, g, p);
+      case 'exec': return (require('./exec') as typeof import('./exec')).execCommand(rest, g, p);
       case 'pause': return (require('./pause') as typeof import('./pause')).pauseCommand(rest, g);
       case 'resume': return (require('./pause') as typeof import('./pause')).resumeCommand(rest, g);
       case 'update': return (require('./update') as typeof import('./update')).updateCommand(rest, g);

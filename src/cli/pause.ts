@@ -6,7 +6,7 @@
 import { UsageError, parseArgs } from './args';
 import { Globals, RuntimeError, currentState } from './oci';
 import { StateDir, Status } from './state';
-import { request } from './lifecycle';
+import { request } from './control';
 
 function oneId(argv: string[], cmd: string): string {
   const p = parseArgs(argv, {});

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import { Globals, RuntimeError, cgroupDirs, currentState } from './oci';
 import { StateDir } from './state';
-import { request } from './lifecycle';
+import { request } from './control';
 import { CgroupError, Plan, planResources, updateCgroup } from '../sandbox/cgroup';
 
 type Res = Record<string, unknown>;
