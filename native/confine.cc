@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -130,22 +131,75 @@ static napi_value SpawnConfined(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+// The new root: an empty tmpfs over /proc (a directory every host has; covering it in
+// this private namespace hides the host's /proc from us, which is the point). Made once,
+// by the first stageDirFd or by confineSelf. Only ever in a sandbox process made by
+// spawnConfined (the init of a fresh pid namespace): run anywhere else, this would
+// rearrange the caller's own mounts.
+static bool gNewRoot = false;
+static int gStaged = 0;
+static int newRoot() {
+  if (gNewRoot) return 0;
+  if (getpid() != 1) return -EPERM;
+  // Nothing we do to mounts from here on may reach the host's namespace.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return -errno;
+  if (mount("tsvisor", "/proc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755") != 0) return -errno;
+  gNewRoot = true;
+  return 0;
+}
+
+// stageDirFd(fd, readOnly) -> 0 or -errno. fd (a directory the sentry holds) is replaced,
+// at the same number, by the same directory seen through a bind mount of its own in the
+// new root (a clone of its mount tree, open_tree + move_mount: no host path involved).
+// Once the old root is detached, ".." from it stops at the new root, which holds nothing
+// but these mounts.
+static napi_value StageDirFd(napi_env env, napi_callback_info info) {
+  TSV_ARGS(2);
+  int fd = static_cast<int>(argInt(env, args[0]));
+  bool ro = false;
+  napi_get_value_bool(env, args[1], &ro);
+  int r = newRoot();
+  if (r < 0) return num(env, r);
+  const unsigned kOpenTreeClone = 1, kAtRecursive = 0x8000, kMoveMountFEmptyPath = 0x4;
+  long tree = syscall(SYS_open_tree, fd, "", kOpenTreeClone | O_CLOEXEC | kAtRecursive | AT_EMPTY_PATH);
+  if (tree < 0) return num(env, -errno);
+  // The whole clone (mounts below the directory too, such as a host root's /sys):
+  // nosuid, nodev (no host device node opens through it), noexec (the sentry executes
+  // nothing of the host's), and read-only unless the sandbox writes there.
+  struct {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr = {0x2 | 0x4 | 0x8 | (ro ? 0x1ULL : 0ULL), 0, 0, 0};
+  if (syscall(SYS_mount_setattr, static_cast<int>(tree), "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof(attr)) != 0) {
+    int e = errno;
+    close(static_cast<int>(tree));
+    return num(env, -e);
+  }
+  char path[32];
+  snprintf(path, sizeof(path), "/proc/%d", gStaged++);
+  if (mkdir(path, 0755) != 0 ||
+      syscall(SYS_move_mount, static_cast<int>(tree), "", AT_FDCWD, path, kMoveMountFEmptyPath) != 0) {
+    int e = errno;
+    close(static_cast<int>(tree));
+    return num(env, -e);
+  }
+  close(static_cast<int>(tree));
+  int nfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (nfd < 0) return num(env, -errno);
+  int d = dup3(nfd, fd, O_CLOEXEC);
+  int e = errno;
+  close(nfd);
+  return num(env, d == fd ? 0 : -e);
+}
+
 // confineSelf(keepCaps: number (bit mask of capabilities 0..63)) -> 0 or -errno.
-// Pivots into an empty read-only tmpfs and drops every capability outside keepCaps.
-// The caller is the sandbox process, pid 1 of its namespaces, uid 0 of its user
-// namespace; afterwards it reaches files only through the fds it holds.
+// Pivots into the new root (read-only from then on) and drops every capability outside
+// keepCaps. The caller is the sandbox process, pid 1 of its namespaces, uid 0 of its
+// user namespace; afterwards it reaches files only through the fds it holds.
 static napi_value ConfineSelf(napi_env env, napi_callback_info info) {
   TSV_ARGS(1);
   uint64_t keep = static_cast<uint64_t>(argDouble(env, args[0]));
-  // Only ever in a sandbox process made by spawnConfined (the init of a fresh pid
-  // namespace): run anywhere else, the pivot would rearrange the caller's own mounts.
-  if (getpid() != 1) return num(env, -EPERM);
-  // Nothing we do to mounts from here on may reach the host's namespace.
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return num(env, -errno);
-  // The new root: an empty tmpfs over /proc (a directory every host has; covering it in
-  // this private namespace hides the host's /proc from us, which is the point).
-  if (mount("tsvisor", "/proc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0)
-    return num(env, -errno);
+  int r = newRoot();
+  if (r < 0) return num(env, r);
   if (chdir("/proc") != 0) return num(env, -errno);
   // pivot_root(".", "."): the old root ends up mounted on top of the new one, at "/".
   if (syscall(SYS_pivot_root, ".", ".") != 0) return num(env, -errno);
@@ -316,6 +370,7 @@ void initConfine(napi_env env, napi_value exports) {
   registerFn(env, exports, "pipePair", PipePair);
   registerFn(env, exports, "waitPid", WaitPid);
   registerFn(env, exports, "spawnConfined", SpawnConfined);
+  registerFn(env, exports, "stageDirFd", StageDirFd);
   registerFn(env, exports, "confineSelf", ConfineSelf);
   registerFn(env, exports, "installFilter", InstallFilter);
   registerFn(env, exports, "waitConfined", WaitConfined);

@@ -54,13 +54,23 @@ function assertConfined(pid) {
   assert.equal(it.capBnd, 0x1fn, `CapBnd ${it.capBnd.toString(16)}`);
   assert.ok(it.seccompPerThread.length > 1);
   for (const s of it.seccompPerThread) assert.equal(s, '2', 'a thread without the seccomp filter');
-  // Nothing of the host's tree is reachable by path: one empty read-only root, no other mount.
-  assert.deepEqual(it.rootEntries, []);
+  // Nothing of the host's tree is reachable by path: a read-only tmpfs root that holds
+  // only the mount sources, each a bind mount of its own (so ".." from one stops at the
+  // root), all nosuid, nodev, noexec.
   assert.equal(it.cwd, '/');
-  assert.equal(it.mountinfo.length, 1, it.mountinfo.join('\n'));
-  assert.match(it.mountinfo[0], / \/ \/ ro,/);
+  assert.match(it.mountinfo[0], /^\d+ \d+ \S+ \/ \/ ro,nosuid,nodev,noexec,.* - tmpfs /, it.mountinfo.join('\n'));
+  assert.ok(it.rootEntries.length >= 1 && it.rootEntries.every((e) => /^\d+$/.test(e)), it.rootEntries.join(' '));
+  const top = new Set();
+  for (const line of it.mountinfo.slice(1)) {
+    const [, , , , point, opts] = line.split(' ');
+    assert.match(point, /^\/\d+(\/|$)/, line);
+    assert.match(opts, /(^|,)nosuid,nodev,noexec(,|$)/, line);
+    if (/^\/\d+$/.test(point)) top.add(point.slice(1));
+  }
+  assert.deepEqual([...top].sort(), [...it.rootEntries].sort());
   // The host's root is mapped one to one, so the ids the app's files carry stay right.
   assert.deepEqual(it.uidMap, ['0', '0', '4294967295']);
+  return it;
 }
 
 /** The sandbox process of a running `tsvisor do`: the child of the waiting CLI. */
@@ -96,7 +106,10 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
       await waitFor(() => existsSync(marker), 'the app to start');
       const pid = childOf(child.pid);
       assert.ok(pid > 0, 'no sandbox process under the CLI');
-      assertConfined(pid);
+      const it = assertConfined(pid);
+      // Two sources: the host's root (read-only) and the bind mount's directory.
+      const tops = it.mountinfo.slice(1).map((l) => l.split(' ')).filter((f) => /^\/\d+$/.test(f[4]));
+      assert.deepEqual(tops.map((f) => [f[3], f[5].split(',')[0]]).sort(), [['/', 'ro'], [base, 'rw']].sort());
       // The app still works with its bind mount and stdio.
       child.stdin.end('go\n');
       const code = await new Promise((r) => child.on('close', r));
@@ -140,7 +153,10 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
     assert.equal(r.status, 0, r.stderr);
     try {
       const pid = Number(readFileSync(pidFile, 'utf8'));
-      assertConfined(pid);
+      // One source, the bundle's rootfs, read-only (the writes go to the memory layer).
+      const it = assertConfined(pid);
+      assert.deepEqual(it.mountinfo.slice(1).map((l) => l.split(' ')).map((f) => [f[3], f[5].split(',')[0]]),
+        [[join(dir, 'rootfs'), 'ro']]);
       r = run(['start', 'c1']);
       assert.equal(r.status, 0, r.stderr);
       // After start, with the app running and exec'd into, still the same.

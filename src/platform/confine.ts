@@ -121,6 +121,15 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
   return pid;
 }
 
+/**
+ * Replaces the directory fd by one of the same directory through a bind mount of its own
+ * in the new root (read-only when asked), at the same number (see native/confine.cc).
+ */
+export function stageDirFd(fd: number, readOnly: boolean): void {
+  const r = native.stageDirFd(fd, readOnly);
+  if (r < 0) throw new ConfineError(`cannot move a host directory into the sandbox process's root: errno ${-r}`);
+}
+
 /** Pivots into an empty read-only root and keeps only the capabilities in keepCaps. */
 export function confineSelf(keepCaps: number[]): void {
   let mask = 0n;

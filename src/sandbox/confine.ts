@@ -4,7 +4,8 @@
 // the log) it pivots into an empty read-only root, keeps only the capabilities in
 // KEPT_CAPABILITIES and installs the host-syscall allow-list of hostpolicy.ts on every
 // thread. Everything after this point reaches the host only through those fds.
-import { compileHostFilter, confineSelf, installHostFilter } from '../platform/confine';
+import { ConfineError, compileHostFilter, confineSelf, installHostFilter, stageDirFd } from '../platform/confine';
+import { hostDirsToStage } from '../fs/host/hostfs';
 import { KEPT_CAPABILITIES, hostSyscallRules } from './hostpolicy';
 
 export { CONFINED_FLAG } from './flags';
@@ -17,9 +18,17 @@ export function hostFilterProgram(): Uint8Array {
   return compiled;
 }
 
-/** Pivot, capability drop, seccomp: in that order (the pivot needs CAP_SYS_ADMIN). */
-export function confineSandbox(): void {
+/**
+ * The host directories held, each moved into the new root as a bind mount of its own;
+ * pivot; capability drop; seccomp: in that order (the mounts need CAP_SYS_ADMIN).
+ * extraDirs: directory fds held outside the file systems (the overlay file's directory).
+ */
+export function confineSandbox(extraDirs: number[] = []): void {
   const program = hostFilterProgram();
+  const dirs = hostDirsToStage();
+  if (dirs === null) throw new ConfineError('a host file was open below a mount source before confinement');
+  for (const d of dirs) stageDirFd(d.fd, d.readOnly);
+  for (const fd of extraDirs) stageDirFd(fd, false);
   confineSelf(KEPT_CAPABILITIES.map(([cap]) => cap));
   installHostFilter(program);
 }

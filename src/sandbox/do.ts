@@ -83,7 +83,7 @@ export interface DoOptions {
    * Confines the sandbox process (sandbox/confine.ts) once everything it needs from the
    * host is open: after the root file system and stdio, before the stubs exist.
    */
-  confine?: () => void;
+  confine?: (extraDirs: number[]) => void;
 }
 
 /** A booted sandbox: its first process exists but runs only after start(). */
@@ -169,6 +169,8 @@ export function runDo(o: DoOptions): number {
  */
 export function bootSandbox(o: DoOptions): Sandbox | number {
   const clock = new Clock();
+  /** Host directory fds held outside the file systems (confinement moves them too). */
+  const heldDirs: number[] = [];
   let memfile: MemoryFile;
   try {
     memfile = new MemoryFile(o.overlayFile);
@@ -177,7 +179,10 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     const file = o.overlayFile;
     if (file !== undefined) {
       const dir = hostOpenat(H_AT_FDCWD, path.dirname(file), H_O_PATH | H_O_DIRECTORY);
-      if (dir >= 0) process.once('exit', () => hostUnlinkat(dir, path.basename(file), 0));
+      if (dir >= 0) {
+        heldDirs.push(dir);
+        process.once('exit', () => hostUnlinkat(dir, path.basename(file), 0));
+      }
     }
   } catch (e) {
     process.stderr.write(`tsvisor: --overlay file:${o.overlayFile}: ${(e as Error).message}\n`);
@@ -211,7 +216,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   }
   if (o.confine !== undefined) {
     try {
-      o.confine();
+      o.confine(heldDirs);
     } catch (e) {
       const msg = (e as Error).message;
       if (!o.log.toStderr) o.log.error(msg);

@@ -67,12 +67,21 @@ class FdCache {
     if (this.lru.size > this.cap) this.evictOne();
   }
 
+  /** Holders pinned through this cache. */
+  pinned = 0;
+
   pin(h: FdHolder): void {
-    if (h.pins++ === 0) this.lru.delete(h);
+    if (h.pins++ === 0) {
+      this.lru.delete(h);
+      this.pinned++;
+    }
   }
 
   unpin(h: FdHolder): void {
-    if (--h.pins === 0 && h.fd >= 0) this.add(h);
+    if (--h.pins === 0) {
+      this.pinned--;
+      if (h.fd >= 0) this.add(h);
+    }
   }
 
   private evictOne(): void {
@@ -89,6 +98,31 @@ class FdCache {
   get size(): number {
     return this.lru.size;
   }
+
+  /** Closes every cached fd (pinned ones stay); they reopen from their parents on use. */
+  drop(): void {
+    while (this.lru.size > 0) this.evictOne();
+  }
+}
+
+/** Every HostFs made in this process (the sandbox process stages their roots, below). */
+const liveHostFs = new Set<HostFs>();
+
+/**
+ * The host directory fds the sandbox process holds, for its confinement: each HostFs's
+ * root (closing the fds cached below them first, which reopen from the root later). The
+ * confinement replaces each root fd, at the same number, by one of the same directory
+ * seen through a bind mount of its own, so ".." can never climb above it. Returns them,
+ * or null when a pinned fd below a root is open (it would keep the host's tree).
+ */
+export function hostDirsToStage(): { fd: number; readOnly: boolean }[] | null {
+  const out: { fd: number; readOnly: boolean }[] = [];
+  for (const fs of liveHostFs) {
+    fs.fds.drop();
+    if (fs.pinnedBelowRoot() > 0) return null;
+    out.push({ fd: fs.rootFd, readOnly: fs.readOnly });
+  }
+  return out;
 }
 
 const statBuf = Buffer.alloc(144);
@@ -127,6 +161,12 @@ export class HostFs extends FileSystem {
     this.rootInode.pins = 1; // never evicted
     const sf = new Uint8Array(120);
     if (hostFstatfs(rootFd, sf) >= 0) this.magic = new DataView(sf.buffer).getUint32(0, true);
+    liveHostFs.add(this);
+  }
+
+  /** Inodes below the root whose fds are pinned (open files and directories). */
+  pinnedBelowRoot(): number {
+    return this.fds.pinned;
   }
 
   /** Opens the host directory `path` (an operator-given absolute path) as a HostFs. */
