@@ -182,6 +182,11 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
     assert.equal(call(59), TRAP, 'execve');
     assert.equal(call(165), TRAP, 'mount');
     assert.equal(call(155), TRAP, 'pivot_root');
+    assert.equal(call(428), TRAP, 'open_tree');
+    assert.equal(call(429), TRAP, 'move_mount');
+    assert.equal(call(442), TRAP, 'mount_setattr');
+    assert.equal(call(166), TRAP, 'umount2');
+    assert.equal(call(161), TRAP, 'chroot');
     assert.equal(call(272), TRAP, 'unshare');
     assert.equal(call(308), TRAP, 'setns');
     assert.equal(call(321), TRAP, 'bpf');
