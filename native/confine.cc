@@ -148,20 +148,34 @@ static int newRoot() {
   return 0;
 }
 
-// stageDirFd(fd, readOnly) -> 0 or -errno. fd (a directory the sentry holds) is replaced,
-// at the same number, by the same directory seen through a bind mount of its own in the
-// new root (a clone of its mount tree, open_tree + move_mount: no host path involved).
-// Once the old root is detached, ".." from it stops at the new root, which holds nothing
-// but these mounts.
+// stageDirFd(fd, readOnly, file) -> 0 or -errno. fd (a directory the sentry holds) is
+// replaced, at the same number, by the same directory seen through a bind mount of its
+// own in the new root (a clone of its mount tree, open_tree + move_mount: no host path
+// is walked). With file (a name in that directory: a bind mount of one file), the new fd
+// is instead a directory of the new root holding only that file, bind-mounted. Once the
+// old root is detached, ".." from it stops at the new root, which holds nothing but
+// these mounts.
 static napi_value StageDirFd(napi_env env, napi_callback_info info) {
-  TSV_ARGS(2);
+  TSV_ARGS(3);
   int fd = static_cast<int>(argInt(env, args[0]));
   bool ro = false;
   napi_get_value_bool(env, args[1], &ro);
+  char file[256] = "";
+  napi_valuetype t;
+  napi_typeof(env, args[2], &t);
+  if (t == napi_string) {
+    size_t n = 0;
+    napi_get_value_string_latin1(env, args[2], file, sizeof(file), &n);
+    if (n == 0 || n >= sizeof(file) - 1 || strchr(file, '/') != nullptr || strcmp(file, ".") == 0 ||
+        strcmp(file, "..") == 0)
+      return num(env, -EINVAL);
+  }
   int r = newRoot();
   if (r < 0) return num(env, r);
   const unsigned kOpenTreeClone = 1, kAtRecursive = 0x8000, kMoveMountFEmptyPath = 0x4;
-  long tree = syscall(SYS_open_tree, fd, "", kOpenTreeClone | O_CLOEXEC | kAtRecursive | AT_EMPTY_PATH);
+  long tree = file[0] != 0
+      ? syscall(SYS_open_tree, fd, file, kOpenTreeClone | O_CLOEXEC | AT_SYMLINK_NOFOLLOW)
+      : syscall(SYS_open_tree, fd, "", kOpenTreeClone | O_CLOEXEC | kAtRecursive | AT_EMPTY_PATH);
   if (tree < 0) return num(env, -errno);
   // The whole clone (mounts below the directory too, such as a host root's /sys):
   // nosuid, nodev (no host device node opens through it), noexec (the sentry executes
@@ -169,24 +183,28 @@ static napi_value StageDirFd(napi_env env, napi_callback_info info) {
   struct {
     uint64_t attr_set, attr_clr, propagation, userns_fd;
   } attr = {0x2 | 0x4 | 0x8 | (ro ? 0x1ULL : 0ULL), 0, 0, 0};
-  if (syscall(SYS_mount_setattr, static_cast<int>(tree), "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof(attr)) != 0) {
-    int e = errno;
-    close(static_cast<int>(tree));
-    return num(env, -e);
+  char dir[32], target[300];
+  snprintf(dir, sizeof(dir), "/proc/%d", gStaged++);
+  snprintf(target, sizeof(target), "%s/%s", dir, file);
+  int e = 0;
+  if (syscall(SYS_mount_setattr, static_cast<int>(tree), "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof(attr)) != 0 ||
+      mkdir(dir, 0755) != 0) {
+    e = errno;
+  } else if (file[0] != 0) {
+    // A file to mount the file on.
+    int f = open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (f < 0) e = errno;
+    else close(f);
   }
-  char path[32];
-  snprintf(path, sizeof(path), "/proc/%d", gStaged++);
-  if (mkdir(path, 0755) != 0 ||
-      syscall(SYS_move_mount, static_cast<int>(tree), "", AT_FDCWD, path, kMoveMountFEmptyPath) != 0) {
-    int e = errno;
-    close(static_cast<int>(tree));
-    return num(env, -e);
-  }
+  if (e == 0 && syscall(SYS_move_mount, static_cast<int>(tree), "", AT_FDCWD, file[0] != 0 ? target : dir,
+                        kMoveMountFEmptyPath) != 0)
+    e = errno;
   close(static_cast<int>(tree));
-  int nfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (e != 0) return num(env, -e);
+  int nfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (nfd < 0) return num(env, -errno);
   int d = dup3(nfd, fd, O_CLOEXEC);
-  int e = errno;
+  e = errno;
   close(nfd);
   return num(env, d == fd ? 0 : -e);
 }

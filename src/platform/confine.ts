@@ -123,10 +123,11 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
 
 /**
  * Replaces the directory fd by one of the same directory through a bind mount of its own
- * in the new root (read-only when asked), at the same number (see native/confine.cc).
+ * in the new root (read-only when asked), at the same number; with file, by a directory
+ * holding only that file of it, bind-mounted (see native/confine.cc).
  */
-export function stageDirFd(fd: number, readOnly: boolean): void {
-  const r = native.stageDirFd(fd, readOnly);
+export function stageDirFd(fd: number, readOnly: boolean, file?: string): void {
+  const r = native.stageDirFd(fd, readOnly, file);
   if (r < 0) throw new ConfineError(`cannot move a host directory into the sandbox process's root: errno ${-r}`);
 }
 

@@ -72,7 +72,7 @@ export interface NativeAddon {
   // confinement of the sandbox process (confine.cc)
   spawnConfined(path: string, argv: string[], envp: string[], fds: number[], detach: boolean, dieWithParent: boolean):
     [number, number] | number;
-  stageDirFd(fd: number, readOnly: boolean): number;
+  stageDirFd(fd: number, readOnly: boolean, file: string | undefined): number;
   confineSelf(keepCaps: number): number;
   installFilter(program: Uint8Array): number;
   waitConfined(pid: number): number;

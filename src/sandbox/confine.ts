@@ -27,7 +27,7 @@ export function confineSandbox(extraDirs: number[] = []): void {
   const program = hostFilterProgram();
   const dirs = hostDirsToStage();
   if (dirs === null) throw new ConfineError('a host file was open below a mount source before confinement');
-  for (const d of dirs) stageDirFd(d.fd, d.readOnly);
+  for (const d of dirs) stageDirFd(d.fd, d.readOnly, d.file);
   for (const fd of extraDirs) stageDirFd(fd, false);
   confineSelf(KEPT_CAPABILITIES.map(([cap]) => cap));
   installHostFilter(program);

@@ -112,15 +112,16 @@ const liveHostFs = new Set<HostFs>();
  * The host directory fds the sandbox process holds, for its confinement: each HostFs's
  * root (closing the fds cached below them first, which reopen from the root later). The
  * confinement replaces each root fd, at the same number, by one of the same directory
- * seen through a bind mount of its own, so ".." can never climb above it. Returns them,
- * or null when a pinned fd below a root is open (it would keep the host's tree).
+ * seen through a bind mount of its own, so ".." can never climb above it (for a single
+ * file's mount: by a directory holding only that file, bind-mounted). Returns them, or
+ * null when a pinned fd below a root is open (it would keep the host's tree).
  */
-export function hostDirsToStage(): { fd: number; readOnly: boolean }[] | null {
-  const out: { fd: number; readOnly: boolean }[] = [];
+export function hostDirsToStage(): { fd: number; readOnly: boolean; file?: string }[] | null {
+  const out: { fd: number; readOnly: boolean; file?: string }[] = [];
   for (const fs of liveHostFs) {
     fs.fds.drop();
     if (fs.pinnedBelowRoot() > 0) return null;
-    out.push({ fd: fs.rootFd, readOnly: fs.readOnly });
+    out.push({ fd: fs.rootFd, readOnly: fs.readOnly, file: fs.boundFile });
   }
   return out;
 }
@@ -164,6 +165,12 @@ export class HostFs extends FileSystem {
     liveHostFs.add(this);
   }
 
+  /**
+   * For a bind mount of a single file: its name in the root directory, the only entry
+   * the mount shows (the confinement then keeps only that file within reach).
+   */
+  boundFile: string | undefined;
+
   /** Inodes below the root whose fds are pinned (open files and directories). */
   pinnedBelowRoot(): number {
     return this.fds.pinned;
@@ -206,6 +213,7 @@ export class HostFs extends FileSystem {
     if (dfd < 0) throw new Error(`cannot open the directory of ${path}: ${E.errnoName(-dfd)}`);
     const fs = new HostFs(dfd, o);
     const name = real.slice(slash + 1);
+    fs.boundFile = name;
     const r = hostFstatat(dfd, name, H_AT_SYMLINK_NOFOLLOW, statBuf);
     decodeStat(statBuf, hst);
     if (r < 0 || hst.dev !== dev || hst.ino !== ino) throw new Error(`${path} changed while it was being mounted`);
