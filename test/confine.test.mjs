@@ -65,7 +65,7 @@ function assertConfined(pid) {
     const [, , , , point, opts] = line.split(' ');
     assert.match(point, /^\/\d+(\/|$)/, line);
     assert.match(opts, /(^|,)nosuid,nodev,noexec(,|$)/, line);
-    if (/^\/\d+$/.test(point)) top.add(point.slice(1));
+    top.add(point.split('/')[1]);
   }
   assert.deepEqual([...top].sort(), [...it.rootEntries].sort());
   // The host's root is mapped one to one, so the ids the app's files carry stay right.
@@ -96,8 +96,10 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
 
   await t.test('tsvisor do: own namespaces, empty root, few capabilities, seccomp on every thread', async () => {
     const marker = join(base, 'do-ready');
-    const child = spawn(process.execPath, [TSVISOR, 'do', '-v', `${base}:/out`, '--', BUSYBOX, 'sh', '-c',
-      'echo ready > /out/do-ready; read x; echo bye'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const one = join(base, 'one');
+    writeFileSync(one, 'just this file\n');
+    const child = spawn(process.execPath, [TSVISOR, 'do', '-v', `${base}:/out`, '-v', `${one}:/one:ro`, '--', BUSYBOX, 'sh', '-c',
+      'cat /one; echo ready > /out/do-ready; read x; echo bye'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -110,11 +112,15 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
       // Two sources: the host's root (read-only) and the bind mount's directory.
       const tops = it.mountinfo.slice(1).map((l) => l.split(' ')).filter((f) => /^\/\d+$/.test(f[4]));
       assert.deepEqual(tops.map((f) => [f[3], f[5].split(',')[0]]).sort(), [['/', 'ro'], [base, 'rw']].sort());
+      // The single file's mount: a directory of the root holding only that file.
+      const file = it.mountinfo.slice(1).map((l) => l.split(' ')).filter((f) => /^\/\d+\/one$/.test(f[4]));
+      assert.deepEqual(file.map((f) => [f[3], f[5].split(',')[0]]), [[one, 'ro']]);
+      assert.deepEqual(readdirSync(`/proc/${pid}/root/${file[0][4].split('/')[1]}`), ['one']);
       // The app still works with its bind mount and stdio.
       child.stdin.end('go\n');
       const code = await new Promise((r) => child.on('close', r));
       assert.equal(code, 0, err);
-      assert.equal(out, 'bye\n');
+      assert.equal(out, 'just this file\nbye\n');
       assert.equal(err, '', 'the sentry reported refused host calls or errors');
     } finally {
       child.kill('SIGKILL');
