@@ -5,9 +5,10 @@
 //    until the parent has written its id maps (and put it in its cgroup), then execs
 //    node. A clone, not fork+unshare: node is multithreaded, and unshare(CLONE_NEWUSER)
 //    refuses a multithreaded caller; the clone's child has one thread.
-//  - confineSelf: the sandbox process, once it holds every fd it needs, pivots into an
-//    empty read-only tmpfs, detaches the host's tree and drops its capabilities.
-//  - installFilter: its seccomp allow-list (compiled by src/sandbox/confine/policy.ts),
+//  - stageDirFd, confineSelf: the sandbox process, once it holds every fd it needs,
+//    moves each host directory it holds into a new tmpfs root as a bind mount of its
+//    own, pivots into that root, detaches the host's tree and drops its capabilities.
+//  - installFilter: its seccomp allow-list (compiled from src/sandbox/hostpolicy.ts),
 //    for every thread; a refused call fails with ENOSYS and is reported on stderr.
 //  - waitConfined: a foreground parent (`do`, `run`) waits for the sandbox process and
 //    passes on the signals it gets.

@@ -1,7 +1,8 @@
 // The sandbox process confines itself (DESIGN.md, "Processes of one sandbox"): it was
 // started in fresh namespaces (platform/confine.ts spawnConfined); once it holds every fd
 // it needs (the root and bind-mount sources, stdio, the memory file, the control socket,
-// the log) it pivots into an empty read-only root, keeps only the capabilities in
+// the log) it moves each host directory it holds into a new root as a bind mount of its
+// own, pivots into that root (read-only), keeps only the capabilities in
 // KEPT_CAPABILITIES and installs the host-syscall allow-list of hostpolicy.ts on every
 // thread. Everything after this point reaches the host only through those fds.
 import { ConfineError, compileHostFilter, confineSelf, installHostFilter, stageDirFd } from '../platform/confine';
