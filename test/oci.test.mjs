@@ -139,6 +139,45 @@ test('OCI runtime commands', { skip: !existsSync(BUSYBOX) && 'needs busybox-stat
       'createContainer hooked creating true', 'poststart hooked running true', 'poststop hooked stopped true']);
   });
 
+  await t.test('startContainer hooks run inside the container, before its process; a failure stops it', () => {
+    // The hook's path is the container's; it sees the container's files and gets the state.
+    const dir = bundle('starthook', (c) => {
+      c.root.readonly = false;
+      c.process.args = ['sh', '-c', 'cat /hooked'];
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /hooked; echo hook ran'] }] };
+    });
+    let r = tsvisor(['run', '--bundle', dir, 'starthook']);
+    assert.equal(r.status, 0, explain(r));
+    const [first, state] = r.stdout.split('\n');
+    assert.equal(first, 'hook ran');
+    const st = JSON.parse(state);
+    assert.equal(st.id, 'starthook');
+    assert.equal(st.status, 'created');
+    assert.equal(st.bundle, dir);
+
+    // A failing hook fails the start, and nothing of the container is left.
+    const bad = bundle('starthook-bad', (c) => {
+      c.process.args = ['echo', 'must not run'];
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] };
+    });
+    r = tsvisor(['run', '--bundle', bad, 'starthook-bad']);
+    assert.equal(r.status, 1, explain(r));
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'tsvisor: startContainer hook /bin/sh failed: exit status 3\n');
+    assert.deepEqual(leftovers(), []);
+
+    // One that outlives its timeout is killed, and fails the same way.
+    const slow = bundle('starthook-slow', (c) => {
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'while :; do :; done'], timeout: 1 }] };
+    });
+    const t0 = Date.now();
+    r = tsvisor(['run', '--bundle', slow, 'starthook-slow']);
+    assert.equal(r.status, 1, explain(r));
+    assert.match(r.stderr, /startContainer hook \/bin\/sh failed: killed by signal 9/);
+    assert.ok(Date.now() - t0 < 20_000);
+    assert.deepEqual(leftovers(), []);
+  });
+
   await t.test('--keep leaves a stopped container for state, list and delete', () => {
     const dir = bundle('keep', (c) => { c.process.args = ['true']; });
     symlinkSync('busybox', join(dir, 'rootfs', 'bin', 'true'));

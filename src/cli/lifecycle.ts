@@ -62,7 +62,7 @@ export function runCommand(argv: string[], g: Globals, globals: Parsed): number 
   if (flag(p, 'console-socket') !== undefined && !detach) throw new UsageError('run: --console-socket needs --detach');
   const states = new StateDir(g.root);
   const st = createContainer(p, g, globals, id, detach);
-  const r = request(g, id, { cmd: 'start' });
+  const r = request(g, id, { cmd: 'start', state: JSON.stringify(st) });
   if (typeof r.error === 'string') {
     killQuietly(st.pid);
     waitPid(st.pid);
@@ -252,7 +252,7 @@ export function bootCommand(argv: string[], g: Globals): number {
       report('error: the container could not be built (see above)');
       return sb;
     }
-    server.attach(sb);
+    server.attach(sb, c.hooks.startContainer);
     if (p.bools.has('forward-signals')) forwardHostSignals(sb);
     report('ok');
     return sb.run();
@@ -273,7 +273,7 @@ export function startCommand(argv: string[], g: Globals): number {
   const st = states.read(id);
   if (st.status === 'running') throw new RuntimeError('cannot start an already running container');
   if (st.status !== 'created') throw new RuntimeError(`cannot start a container in the ${st.status} state`);
-  const r = request(g, id, { cmd: 'start' });
+  const r = request(g, id, { cmd: 'start', state: JSON.stringify(st) });
   if (typeof r.error === 'string') throw new RuntimeError(r.error);
   startedContainer(g, states, st);
   return 0;

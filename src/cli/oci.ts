@@ -258,9 +258,6 @@ export function checkSupported(c: ContainerConfig, g: Globals, consoleSocket = f
   { proc: ProcessConfig; pids: number | null; seccomp: SeccompFilter | null; plan: Plan | null } {
   const proc = c.process;
   if (proc === null) throw new RuntimeError('config.json: process: missing');
-  if (c.hooks.startContainer.length > 0) {
-    throw new RuntimeError('config.json: hooks.startContainer: running hooks inside the sandbox is not available yet');
-  }
   let seccomp: SeccompFilter | null = null;
   if (c.seccomp !== null) {
     try {

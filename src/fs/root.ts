@@ -13,7 +13,7 @@ import type { Kernel } from '../kernel/kernel';
 import type { MM } from '../mm/mm';
 import type { MemoryFile } from '../mm/memfile';
 import type { WaitQueue } from '../waiter/waiter';
-import { O_CREAT, O_WRONLY, S_IFCHR, isDir } from '../vfs/abi';
+import { O_CREAT, O_NONBLOCK, O_WRONLY, S_IFCHR, isDir } from '../vfs/abi';
 import { FsContext } from '../vfs/context';
 import { Dentry } from '../vfs/dentry';
 import { DeviceRegistry } from '../vfs/devices';
@@ -33,7 +33,7 @@ import { DEFAULT_MOUNTS, MountSpec, MountSpecError, ParsedMount, parseMountSpec,
 import { HostConsole, HostPtyTerminal, adoptHostTerminal, hostConsole, isConsoleStream, wrapHostStdio } from './host/stdio';
 import { acquireOnOpen } from './tty/jobctl';
 import { OverlayFs } from './overlay/overlay';
-import { setPipeClock } from './pipe/pipe';
+import { newPipe, setPipeClock } from './pipe/pipe';
 import { kernelProcSource, kernelSystemSource } from './proc/kernel_source';
 import { ProcFs } from './proc/proc';
 import type { ProcSource, SystemSource } from './proc/source';
@@ -358,6 +358,24 @@ export class RootFs {
     const g = con.openCtty(this.boot, dev, d, f.flags);
     f.decRef();
     return typeof g === 'number' ? null : g;
+  }
+
+  /**
+   * A pipe's read end that yields text and then end of file (a hook's stdin: the
+   * container's state). Text beyond a pipe's capacity (64 KiB) is cut.
+   */
+  textInput(text: string): FileDescription {
+    const [r, w] = newPipe(this.boot, O_NONBLOCK);
+    const b = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < b.length) {
+      const n = w.write(this.boot, b, off, b.length - off, 0);
+      if (n <= 0) break;
+      off += n;
+    }
+    w.decRef();
+    r.flags &= ~O_NONBLOCK;
+    return r;
   }
 
   /**

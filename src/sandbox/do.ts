@@ -8,7 +8,7 @@ import { Credentials } from '../auth/creds';
 import { sendToTask } from '../kernel/delivery';
 import { buildImage } from '../kernel/exec';
 import { Kernel } from '../kernel/kernel';
-import { SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SIG_DFL, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
+import { SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGTSTP, SIGWINCH, SIG_DFL, SI_KERNEL, SigHandlers, SigInfo } from '../kernel/signals';
 import { Task } from '../kernel/task';
 import { RLIMIT_NOFILE, Rlimits, ThreadGroup } from '../kernel/threadgroup';
 import { Clock, hostRandom } from '../kernel/time';
@@ -134,6 +134,47 @@ export class Sandbox {
 
   get isStarted(): boolean {
     return this.started;
+  }
+
+  /**
+   * OCI startContainer hooks: run one after the other inside the sandbox (the path is the
+   * container's, as runc runs them in the container's namespaces), each with the state on
+   * stdin and the container's stdout and stderr; then done(null), or done(why) at the
+   * first that fails or outlives its timeout (it is killed).
+   */
+  runStartHooks(hooks: { path: string; args: string[]; env: string[]; timeout: number | null }[], state: string,
+    done: (err: string | null) => void): void {
+    const next = (i: number): void => {
+      if (i === hooks.length) {
+        done(null);
+        return;
+      }
+      const h = hooks[i];
+      const out = [1, 2].map((fd) => {
+        const f = this.first.fdTable.get(fd);
+        f?.incRef();
+        return f ?? null;
+      });
+      const p = makeProcess(this.kernel, this.root, {
+        argv: h.args.length > 0 ? h.args : [h.path], path: h.path, env: h.env, cwd: '/', creds: Credentials.root(),
+        rlimits: this.init.rlimits, stdio: [this.root.textInput(state), ...out],
+      }, null);
+      if ('code' in p) {
+        done(`startContainer hook ${h.path} failed: ${p.message}`);
+        return;
+      }
+      const timer = h.timeout === null ? null : {
+        fire: (k: Kernel) => k.exitGroup(p.tg, 0, SIGKILL),
+      };
+      if (timer !== null) this.kernel.addTimer(timer, this.kernel.clock.monoNow() + (h.timeout as number) * 1e9);
+      this.exitWatchers.set(p.tg, (status) => {
+        if (timer !== null) this.kernel.removeTimer(timer);
+        if (status === 0) next(i + 1);
+        else done(`startContainer hook ${h.path} failed: ${status > 128 ? `killed by signal ${status - 128}` : `exit status ${status}`}`);
+      });
+      this.kernel.start(p.task);
+    };
+    next(0);
   }
 
   /** Lets the first process run (once). */
@@ -282,6 +323,8 @@ export interface ProcessSpec {
   umask?: number;
   /** Descriptions for fds 0, 1, 2, ... (null: closed). Each reference is taken over. */
   stdio: (FileDescription | null)[];
+  /** The file to run, when it is not argv[0] (a hook's path). */
+  path?: string;
   seccomp?: SeccompFilter | null;
   /** Its controlling terminal (it is a session leader of its own session). */
   ctty?: TtyControl | null;
@@ -304,10 +347,11 @@ export function makeProcess(kernel: Kernel, root: RootFs, spec: ProcessSpec, par
     return { code: 125, message: `cwd ${spec.cwd}: no such directory in the sandbox` };
   }
   const pathVar = spec.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  const resolved = resolveCommand(spec.argv[0], pathVar, (p) => root.openExecutableAtBoot(fsCtx, p));
+  const command = spec.path ?? spec.argv[0];
+  const resolved = resolveCommand(command, pathVar, (p) => root.openExecutableAtBoot(fsCtx, p));
   if (typeof resolved === 'number') {
     dropStdio();
-    return { code: resolved, message: `${spec.argv[0]}: ${resolved === 127 ? 'command not found' : 'permission denied'}` };
+    return { code: resolved, message: `${command}: ${resolved === 127 ? 'command not found' : 'permission denied'}` };
   }
   const creds = spec.creds.clone();
   // The process is exec'd like any other: its capabilities follow execve's rules.

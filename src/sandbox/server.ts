@@ -13,6 +13,7 @@ import type { ThreadGroup } from '../kernel/threadgroup';
 import { CtlRequest, ctlListen, ctlSend, ctlServe, ctlTake } from '../platform/control';
 import { hostClose } from '../platform/hostfile';
 import type { Sandbox } from './do';
+import type { Hook } from './oci/config';
 import { ConfigError, ProcessConfig, parseProcess } from './oci/config';
 import { processCreds, processRlimits } from './oci/boot';
 
@@ -40,9 +41,14 @@ export class ControlServer {
     return null;
   }
 
+  /** OCI startContainer hooks, run inside the sandbox at start, before the first process. */
+  private startHooks: Hook[] = [];
+  private starting = false;
+
   /** Serves requests from the sandbox's kernel loop from now on. */
-  attach(sb: Sandbox): void {
+  attach(sb: Sandbox, startHooks: Hook[] = []): void {
     this.sbOrNull = sb;
+    this.startHooks = startHooks;
     sb.kernel.onControl = () => this.serve();
   }
 
@@ -77,9 +83,23 @@ export class ControlServer {
     }
     switch (msg.cmd) {
       case 'start':
-        if (this.sb.isStarted) return { error: 'cannot start an already running container' };
-        this.sb.start();
-        return { ok: true };
+        if (this.sb.isStarted || this.starting) return { error: 'cannot start an already running container' };
+        if (this.startHooks.length === 0) {
+          this.sb.start();
+          return { ok: true };
+        }
+        // The hooks run first, inside; the answer waits for them. A failure stops the
+        // container (OCI: the runtime then goes on as after the container's end).
+        this.starting = true;
+        this.sb.runStartHooks(this.startHooks, typeof msg.state === 'string' ? msg.state : '{}', (err) => {
+          this.starting = false;
+          if (err === null) this.sb.start();
+          else this.sb.kernel.exitGroup(this.sb.init, 0, SIGKILL);
+          ControlServer.answer(req.conn, err === null ? { ok: true } : { error: err });
+          hostClose(req.conn);
+          for (const fd of req.fds) hostClose(fd);
+        });
+        return null;
       case 'kill':
         return this.kill(msg.signal, msg.all === true);
       case 'ps':
