@@ -314,7 +314,7 @@ test('OCI stdio: terminals, preserved fds, run --detach', { skip: !existsSync(BU
       c.process.terminal = true;
       c.process.consoleSize = { height: 20, width: 60 };
       c.process.args = ['sh', '-c', 'tty; stty size; cut -d" " -f1,6,7,8 /proc/$$/stat; ' +
-        'test -t 0 -a -c /dev/console || echo no console; trap "echo got INT; exit 5" INT; ' +
+        'test /dev/console -ef /dev/pts/0 || echo console differs; trap "echo got INT; exit 5" INT; ' +
         'echo ready; while :; do sleep 0.05; done'];
     });
     const sock = join(base, 'create.sock');

@@ -414,7 +414,7 @@ export class RootFs {
 
   /**
    * An OCI container's console (process.terminal) as runc shows it: a terminal of the
-   * container's devpts, /dev/pts/N (the first, so 0), which /dev/console opens too. The
+   * container's devpts, /dev/pts/N (the first, so 0), bound onto /dev/console. The
    * same open description serves the three stdio fds; null without a devpts (then it is
    * /dev/console alone).
    */
@@ -437,6 +437,9 @@ export class RootFs {
       if (typeof d === 'number') return null;
       con.ttyNr = makedev(136, index);
       this.ptsConsole = d;
+      // /dev/console is that node, bound over the 5:1 node, as runc binds it.
+      const at = this.existing('/dev/console');
+      if (at !== null) this.ns.mount(mnt.fs, d, at, mnt.flags, mnt.source);
     }
     const g = con.openCtty(this.boot, mnt, this.ptsConsole, flags);
     return typeof g === 'number' ? null : g;
