@@ -19,16 +19,18 @@ import { ContainerState, StateDir, StateError, rfc3339Now } from './state';
 import { SOCKET, globalArgs, request, sendConsole, writePidFile } from './control';
 import { H_AT_FDCWD, H_O_RDWR, hostClose, hostOpenat } from '../platform/hostfile';
 
+/** create's flags (runc's); run takes these and a few of its own. */
+const CREATE_FLAGS = {
+  bundle: { value: true, aliases: ['-b'] },
+  'console-socket': { value: true },
+  'pid-file': { value: true },
+  'no-pivot': {},
+  'no-new-keyring': {},
+  'preserve-fds': { value: true },
+};
 
 export function createCommand(argv: string[], g: Globals, globals: Parsed): number {
-  const p = parseArgs(argv, {
-    bundle: { value: true, aliases: ['-b'] },
-    'console-socket': { value: true },
-    'pid-file': { value: true },
-    'no-pivot': {},
-    'no-new-keyring': {},
-    'preserve-fds': { value: true },
-  });
+  const p = parseArgs(argv, CREATE_FLAGS);
   if (p.rest.length !== 1) throw new UsageError(`create: expected exactly one container id, got ${p.rest.length}`);
   const id = p.rest[0];
   StateDir.checkId(id);
@@ -42,17 +44,7 @@ export function createCommand(argv: string[], g: Globals, globals: Parsed): numb
  * poststop hooks, and the container is deleted unless --keep.
  */
 export function runCommand(argv: string[], g: Globals, globals: Parsed): number {
-  const p = parseArgs(argv, {
-    bundle: { value: true, aliases: ['-b'] },
-    'console-socket': { value: true },
-    'pid-file': { value: true },
-    detach: { aliases: ['-d'] },
-    keep: {},
-    'no-subreaper': {},
-    'no-pivot': {},
-    'no-new-keyring': {},
-    'preserve-fds': { value: true },
-  });
+  const p = parseArgs(argv, { ...CREATE_FLAGS, detach: { aliases: ['-d'] }, keep: {}, 'no-subreaper': {} });
   if (p.rest.length !== 1) throw new UsageError(`run: expected exactly one container id, got ${p.rest.length}`);
   const id = p.rest[0];
   StateDir.checkId(id);
