@@ -376,6 +376,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initHostfs(env, exports);
   initControl(env, exports);
   initConfine(env, exports);
+  initHostnet(env, exports);
   return exports;
 }
 

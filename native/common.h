@@ -92,6 +92,7 @@ void initStub(napi_env env, napi_value exports);
 void initHostfs(napi_env env, napi_value exports);
 void initControl(napi_env env, napi_value exports);
 void initConfine(napi_env env, napi_value exports);
+void initHostnet(napi_env env, napi_value exports);
 // Set while control requests wait for the JS thread (control.cc); waitEvent reports them.
 extern std::atomic<int> gCtlPending;
 

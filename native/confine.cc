@@ -1,10 +1,11 @@
 // Confinement of the sandbox process itself (defence in depth; see docs/SECURITY.md).
 //
 //  - spawnConfined: the caller (a tsvisor command) clones the sandbox process into new
-//    user, pid, mount, ipc, uts, net and cgroup namespaces. The child waits on a pipe
-//    until the parent has written its id maps (and put it in its cgroup), then execs
-//    node. A clone, not fork+unshare: node is multithreaded, and unshare(CLONE_NEWUSER)
-//    refuses a multithreaded caller; the clone's child has one thread.
+//    user, pid, mount, ipc, uts, cgroup and (unless it shares one) net namespaces. The
+//    child waits on a pipe until the parent has written its id maps (and put it in its
+//    cgroup), then execs node. A clone, not fork+unshare: node is multithreaded, and
+//    unshare(CLONE_NEWUSER) refuses a multithreaded caller; the clone's child has one
+//    thread.
 //  - stageDirFd, confineSelf: the sandbox process, once it holds every fd it needs,
 //    moves each host directory it holds into a new tmpfs root as a bind mount of its
 //    own, pivots into that root, detaches the host's tree and drops its capabilities.
@@ -15,12 +16,15 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -63,13 +67,29 @@ static std::vector<int> intArray(napi_env env, napi_value arr) {
 
 // Runs in the clone's child: raw syscalls only (other threads of the parent may have
 // held malloc's or stdio's locks at the moment of the clone).
+// Brings the loopback interface of a fresh network namespace up (it starts down), so the
+// app's inet sockets can talk to each other. Raw syscalls only, as in confinedChild.
+static bool loopbackUp() {
+  long s = syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  struct ifreq r;
+  memset(&r, 0, sizeof(r));
+  memcpy(r.ifr_name, "lo", 3);
+  bool ok = syscall(SYS_ioctl, s, SIOCGIFFLAGS, &r) == 0;
+  r.ifr_flags |= IFF_UP | IFF_RUNNING;
+  ok = ok && syscall(SYS_ioctl, s, SIOCSIFFLAGS, &r) == 0;
+  syscall(SYS_close, s);
+  return ok;
+}
+
 [[noreturn]] static void confinedChild(int syncFd, const char* path, char* const* argv, char* const* envp,
-                                       const int* fds, int nfds, bool detach, bool dieWithParent) {
+                                       const int* fds, int nfds, bool detach, bool dieWithParent, bool newNet) {
   if (dieWithParent) syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   char go = 0;
   // The parent writes one byte once the id maps are in place; EOF means it gave up.
   if (syscall(SYS_read, syncFd, &go, 1) != 1) syscall(SYS_exit_group, 125);
   if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0) syscall(SYS_exit_group, 125);
+  if (newNet && !loopbackUp()) syscall(SYS_exit_group, 125);
   if (detach) syscall(SYS_setsid);
   // fds[i] becomes fd i: first out of the way (above every target), then into place.
   int base = 1024;
@@ -90,10 +110,11 @@ static std::vector<int> intArray(napi_env env, napi_value arr) {
   __builtin_unreachable();
 }
 
-// spawnConfined(path, argv[], envp[], fds[], detach, dieWithParent) -> [pid, syncFd] or -errno.
+// spawnConfined(path, argv[], envp[], fds[], detach, dieWithParent, newNet) -> [pid, syncFd] or -errno.
+// newNet: a network namespace of its own (loopback only); otherwise the calling thread's.
 // The caller writes the child's uid_map/gid_map, then one byte to syncFd and closes it.
 static napi_value SpawnConfined(napi_env env, napi_callback_info info) {
-  TSV_ARGS(6);
+  TSV_ARGS(7);
   size_t plen = 0;
   napi_get_value_string_utf8(env, args[0], nullptr, 0, &plen);
   std::string path(plen, '\0');
@@ -104,6 +125,8 @@ static napi_value SpawnConfined(napi_env env, napi_callback_info info) {
   bool detach = false, dieWithParent = false;
   napi_get_value_bool(env, args[4], &detach);
   napi_get_value_bool(env, args[5], &dieWithParent);
+  bool newNet = true;
+  napi_get_value_bool(env, args[6], &newNet);
   std::vector<char*> argv, envp;
   for (auto& s : argvS) argv.push_back(&s[0]);
   argv.push_back(nullptr);
@@ -111,13 +134,13 @@ static napi_value SpawnConfined(napi_env env, napi_callback_info info) {
   envp.push_back(nullptr);
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0) return num(env, -errno);
-  const long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
-                     CLONE_NEWCGROUP | SIGCHLD;
+  const long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+                     (newNet ? CLONE_NEWNET : 0) | CLONE_NEWCGROUP | SIGCHLD;
   long pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (pid == 0) {
     syscall(SYS_close, sync[1]);
     confinedChild(sync[0], path.c_str(), argv.data(), envp.data(), fds.data(), static_cast<int>(fds.size()),
-                  detach, dieWithParent);
+                  detach, dieWithParent, newNet);
   }
   int err = errno;
   close(sync[0]);

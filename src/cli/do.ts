@@ -31,6 +31,7 @@ export function doCommand(argv: string[]): number {
     overlay: { value: true },
     'read-only': {},
     unconfined: {},
+    network: { value: true },
   });
   if (p.rest.length === 0) throw new UsageError('do: missing command (tsvisor do [flags] -- CMD [ARG...])');
   const platform = flag(p, 'platform') ?? 'ptrace';
@@ -62,7 +63,11 @@ export function doCommand(argv: string[]): number {
     throw new UsageError(`do: --overlay ${overlayFlag}: expected "memory", "none" or "file:/PATH"`);
   }
   const mounts = doMounts(p.flags);
-  if (!confined && !p.bools.has('unconfined')) return runConfined(argv);
+  const network = flag(p, 'network') ?? 'none';
+  if (network !== 'none' && network !== 'host') {
+    throw new UsageError(`do: --network ${network}: expected "none" (loopback only) or "host" (the host's network)`);
+  }
+  if (!confined && !p.bools.has('unconfined')) return runConfined(argv, network === 'host');
   const logPath = flag(p, 'log');
   const logFd = logPath !== undefined ? fs.openSync(logPath, 'a') : 2;
   const format = flag(p, 'log-format') === 'json' ? 'json' : 'text';
@@ -88,19 +93,23 @@ export function doCommand(argv: string[]): number {
     overlayFile,
     rootReadonly: p.bools.has('read-only'),
     confine: confined ? confineSandbox : undefined,
+    // Confined, the sandbox process's network namespace is the one --network chose; an
+    // unconfined one is the caller's, which only --network host asks for.
+    inet: confined || network === 'host',
   });
 }
 
 /**
  * Runs `tsvisor do` again as a sandbox process in fresh namespaces (see
  * sandbox/confine.ts), waits for it and ends as it did: its exit code, or its signal.
+ * Its network namespace is a new one with only loopback, or with hostNetwork the host's.
  */
-function runConfined(argv: string[]): number {
+function runConfined(argv: string[], hostNetwork: boolean): number {
   const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   let pid: number;
   try {
     pid = spawnConfined(process.execPath, selfArgv(['do', CONFINED_FLAG, ...argv]),
-      env, [0, 1, 2], { detach: false, dieWithParent: true });
+      env, [0, 1, 2], { detach: false, dieWithParent: true, netns: hostNetwork ? 'inherit' : 'new' });
   } catch (e) {
     if (e instanceof ConfineError) throw new UsageError(`do: ${e.message} (--unconfined runs without them)`);
     throw e;

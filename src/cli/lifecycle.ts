@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfineError, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
+import { ConfineError, NetnsChoice, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
+import { NetworkError, applyNetSysctls, netSysctls, netnsFor } from '../sandbox/oci/network';
 import { CONFINED_FLAG } from '../sandbox/flags';
 import { selfArgv } from './self';
 import { Parsed, UsageError, flag, parseArgs } from './args';
@@ -80,9 +81,6 @@ export function runCommand(argv: string[], g: Globals, globals: Parsed): number 
   return code;
 }
 
-/** Ends a container's sandbox process and removes its state (a run -d whose start failed). */
-
-/** create's work (also run --detach's first half); returns the sandbox process's pid. */
 /**
  * create, and the first half of run: the sandbox process started and ready, the
  * create-time hooks run, the state "created", the pid file written (last). Returns the
@@ -98,6 +96,13 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
   }
   const c = loadBundle(bundle);
   const { plan } = checkSupported(c, g, consoleSocket !== undefined);
+  const netns = netnsFor(c, g.network);
+  let sysctls: [string, string][];
+  try {
+    sysctls = netSysctls(c, netns);
+  } catch (e) {
+    throw e instanceof NetworkError ? new RuntimeError(e.message) : e;
+  }
   const states = new StateDir(g.root);
   const st: ContainerState = {
     ociVersion: c.ociVersion, id, status: 'creating', pid: 0, bundle, rootfs: c.rootPath,
@@ -108,7 +113,14 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
     // What `update` starts from.
     states.writeResources(id, c.resources);
     st.pid = startSandboxProcess(globals, bundle, id, {
-      consoleSocket, detach, preserved, beforeRun: (pid) => joinCgroup(c, plan, id, states.dir(id), pid),
+      consoleSocket, detach, preserved, netns, beforeRun: (pid) => {
+        joinCgroup(c, plan, id, states.dir(id), pid);
+        try {
+          applyNetSysctls(pid, sysctls);
+        } catch (e) {
+          throw e instanceof NetworkError ? new RuntimeError(e.message) : e;
+        }
+      },
     });
     // runc runs these from its own process too, with the container created and waiting.
     runHooks('prestart', c, st, g.log);
@@ -143,7 +155,8 @@ function killQuietly(pid: number): void {
  * keep their numbers (3, 4, ...) and the report pipe follows them.
  */
 function startSandboxProcess(globals: Parsed, bundle: string, id: string,
-  o: { consoleSocket?: string; detach: boolean; preserved: number[]; beforeRun: (pid: number) => void }): number {
+  o: { consoleSocket?: string; detach: boolean; preserved: number[]; netns: NetnsChoice; beforeRun: (pid: number) => void }):
+  number {
   const extra = o.consoleSocket !== undefined ? ['--console-socket', path.resolve(o.consoleSocket)] : [];
   if (!o.detach) extra.push('--forward-signals');
   if (o.preserved.length > 0) extra.push('--preserve-fds', String(o.preserved.length));
@@ -153,7 +166,8 @@ function startSandboxProcess(globals: Parsed, bundle: string, id: string,
   try {
     pid = spawnConfined(process.execPath,
       selfArgv([...globalArgs(globals), 'boot', CONFINED_FLAG, '--bundle', bundle, ...extra, id]),
-      env, [0, 1, 2, ...o.preserved, writeEnd], { detach: o.detach, dieWithParent: false, beforeRun: o.beforeRun });
+      env, [0, 1, 2, ...o.preserved, writeEnd],
+      { detach: o.detach, dieWithParent: false, netns: o.netns, beforeRun: o.beforeRun });
   } catch (e) {
     hostClose(readEnd);
     throw e instanceof ConfineError ? new RuntimeError(e.message) : e;

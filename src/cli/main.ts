@@ -8,7 +8,7 @@ const VERSION = '0.1.0';
 const USAGE = `tsvisor: a container sandbox with a userspace kernel written in TypeScript
 
 Usage:
-  tsvisor do [--rootfs DIR] [--strace] [--cwd DIR] [--env K=V]... -- CMD [ARG...]
+  tsvisor do [--rootfs DIR] [--network none|host] [--strace] [--cwd DIR] [--env K=V]... -- CMD [ARG...]
   tsvisor [global flags] spec [--bundle DIR]
   tsvisor [global flags] run [--bundle DIR] [--pid-file FILE] [--keep] [--detach [--console-socket SOCK]]
                              [--preserve-fds N] ID
@@ -34,7 +34,7 @@ Usage:
 
 Global flags: --root DIR (state, default /run/tsvisor), --log FILE, --log-format text|json,
   --debug, --systemd-cgroup (accepted), --overlay memory|none, --strace, --platform ptrace,
-  --network none
+  --network sandbox|none (sandbox: the network namespace config.json asks for; none: loopback only)
 `;
 
 /** The parsed global flags, once known (for logging a failure). */

@@ -41,6 +41,11 @@ export interface Globals {
   /** --overlay file:DIR: each container's upper-layer data goes to DIR/<id>.upper. */
   overlayDir: string | undefined;
   strace: boolean;
+  /**
+   * --network: 'sandbox' (the default) gives the container the network namespace its
+   * config asks for, as runc does; 'none' a new one with only loopback, whatever it asks.
+   */
+  network: 'sandbox' | 'none';
 }
 
 export const GLOBAL_FLAGS = {
@@ -61,8 +66,10 @@ export function globalsFrom(p: Parsed): Globals {
   if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format ${format}: expected "text" or "json"`);
   const platform = flag(p, 'platform') ?? 'ptrace';
   if (platform !== 'ptrace') throw new UsageError(`--platform ${platform}: only "ptrace" is available`);
-  const network = flag(p, 'network') ?? 'none';
-  if (network !== 'none') throw new UsageError(`--network ${network}: only "none" is available (no inet sockets yet)`);
+  const network = flag(p, 'network') ?? 'sandbox';
+  if (network !== 'sandbox' && network !== 'none') {
+    throw new UsageError(`--network ${network}: expected "sandbox" (the config's network namespace) or "none" (loopback only)`);
+  }
   const overlayFlag = flag(p, 'overlay') ?? 'memory';
   const overlayDir = overlayFlag.startsWith('file:') ? overlayFlag.slice(5) : undefined;
   if (overlayDir !== undefined && !(overlayDir.startsWith('/') && fs.existsSync(overlayDir) && fs.statSync(overlayDir).isDirectory())) {
@@ -82,6 +89,7 @@ export function globalsFrom(p: Parsed): Globals {
     overlay,
     overlayDir,
     strace: p.bools.has('strace'),
+    network,
   };
 }
 
@@ -337,6 +345,8 @@ export function containerOptions(c: ContainerConfig, proc: ProcessConfig, pids: 
     hostname: c.sysctl['kernel.hostname'] ?? c.hostname ?? undefined,
     domainname: c.sysctl['kernel.domainname'] ?? c.domainname ?? undefined,
     onRootFs: (root) => applyPathRules(c, root),
+    // The sandbox process is always confined, in the network namespace create chose.
+    inet: true,
   };
 }
 

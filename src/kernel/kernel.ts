@@ -59,6 +59,17 @@ export interface KernelOptions {
   randomizeLayout?: boolean;
   hostname?: string;
   vfs: KernelVfs;
+  /**
+   * The app may make inet sockets: host sockets in the sandbox process's network
+   * namespace. Off (EAFNOSUPPORT) when that namespace was not chosen for the sandbox
+   * (`do --unconfined` runs in the caller's).
+   */
+  inet?: boolean;
+  /**
+   * net.ipv4.ip_unprivileged_port_start of the sandbox's network namespace: a bind below
+   * it needs CAP_NET_BIND_SERVICE in the sandbox (default 1024).
+   */
+  unprivPortStart?: number;
 }
 
 /** Something the kernel's timer queue calls back at a CLOCK_MONOTONIC deadline. */
@@ -82,6 +93,8 @@ export class Kernel {
   readonly random: (buf: Uint8Array, off: number, len: number) => void;
   readonly cpu: CpuInfo;
   readonly randomizeLayout: boolean;
+  readonly inet: boolean;
+  readonly unprivPortStart: number;
   readonly vfs: KernelVfs;
   /** UTS namespace: uname's nodename and domainname. */
   hostname: string;
@@ -147,6 +160,8 @@ export class Kernel {
     this.random = o.random;
     this.cpu = o.cpu;
     this.randomizeLayout = o.randomizeLayout ?? true;
+    this.inet = o.inet ?? false;
+    this.unprivPortStart = o.unprivPortStart ?? 1024;
     this.hostname = o.hostname ?? 'tsvisor';
     this.vfs = o.vfs;
   }

@@ -81,15 +81,40 @@ export function compileHostFilter(rules: HostSyscallRule[]): Uint8Array {
 export class ConfineError extends Error {}
 
 /**
- * Starts `path argv` as a sandbox process in new user, pid, mount, ipc, uts, net and
- * cgroup namespaces, with fds[i] as its fd i. beforeRun(pid) runs while the child waits
- * (to put it in a cgroup). Ids: root keeps every id, mapped one to one (the sandbox
- * process is then root only over its own namespaces); anyone else maps their own uid
- * and gid to 0.
+ * The sandbox process's network namespace: a new one with only loopback ('new'), the
+ * caller's ('inherit': the host's network), or the one at a path (a container's or a
+ * pod's, made by its runtime manager or CNI).
+ */
+export type NetnsChoice = 'new' | 'inherit' | { path: string };
+
+/**
+ * Starts `path argv` as a sandbox process in new user, pid, mount, ipc, uts and cgroup
+ * namespaces and the network namespace chosen, with fds[i] as its fd i. beforeRun(pid)
+ * runs while the child waits (to put it in a cgroup). Ids: root keeps every id, mapped
+ * one to one (the sandbox process is then root only over its own namespaces); anyone
+ * else maps their own uid and gid to 0.
  */
 export function spawnConfined(path: string, argv: string[], env: string[], fds: number[],
-  o: { detach: boolean; dieWithParent: boolean; beforeRun?: (pid: number) => void }): number {
-  const r = native.spawnConfined(path, argv, env, fds, o.detach, o.dieWithParent);
+  o: { detach: boolean; dieWithParent: boolean; netns?: NetnsChoice; beforeRun?: (pid: number) => void }): number {
+  const netns = o.netns ?? 'new';
+  let r: [number, number] | number;
+  if (typeof netns === 'object') {
+    // Network namespaces are per thread: this thread enters the one named, clones the
+    // sandbox process there, and comes back.
+    const nsFd = openNetns(netns.path);
+    const old = native.netnsEnter(nsFd);
+    fs.closeSync(nsFd);
+    if (old < 0) throw new ConfineError(`cannot join the network namespace ${netns.path}: errno ${-old}`);
+    try {
+      r = native.spawnConfined(path, argv, env, fds, o.detach, o.dieWithParent, false);
+    } finally {
+      const back = native.netnsLeave(old);
+      // Staying in the container's namespace would put this command's later sockets there.
+      if (back < 0) throw new ConfineError(`cannot return to this command's network namespace: errno ${-back}`);
+    }
+  } else {
+    r = native.spawnConfined(path, argv, env, fds, o.detach, o.dieWithParent, netns === 'new');
+  }
   if (typeof r === 'number') {
     throw new ConfineError(`cannot make the sandbox process's namespaces: errno ${-r}` +
       (-r === 1 || -r === 28 ? ' (are user namespaces allowed on this host?)' : ''));
@@ -119,6 +144,32 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
     fs.closeSync(sync);
   }
   return pid;
+}
+
+function openNetns(p: string): number {
+  try {
+    return fs.openSync(p, fs.constants.O_RDONLY); // node opens with O_CLOEXEC
+  } catch (e) {
+    throw new ConfineError(`cannot open the network namespace ${p}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Runs fn in the network namespace of process pid (this thread only), for the writes to
+ * /proc/sys/net that set a container's network sysctls; they need the host's privileges
+ * over that namespace, which the sandbox process does not have.
+ */
+export function inNetnsOf(pid: number, fn: () => void): void {
+  const nsFd = openNetns(`/proc/${pid}/ns/net`);
+  const old = native.netnsEnter(nsFd);
+  fs.closeSync(nsFd);
+  if (old < 0) throw new ConfineError(`cannot enter the sandbox process's network namespace: errno ${-old}`);
+  try {
+    fn();
+  } finally {
+    const back = native.netnsLeave(old);
+    if (back < 0) throw new ConfineError(`cannot return to this command's network namespace: errno ${-back}`);
+  }
 }
 
 /**

@@ -70,14 +70,30 @@ export interface NativeAddon {
   ctlTake(buf: Uint8Array, meta: Int32Array): number;
   openPty(rows: number, cols: number, out: Int32Array): number;
   // confinement of the sandbox process (confine.cc)
-  spawnConfined(path: string, argv: string[], envp: string[], fds: number[], detach: boolean, dieWithParent: boolean):
-    [number, number] | number;
+  spawnConfined(path: string, argv: string[], envp: string[], fds: number[], detach: boolean, dieWithParent: boolean,
+    newNet: boolean): [number, number] | number;
   stageDirFd(fd: number, readOnly: boolean, file: string | undefined): number;
   confineSelf(keepCaps: number): number;
   installFilter(program: Uint8Array): number;
   waitConfined(pid: number): number;
   pipePair(): [number, number] | number;
   waitPid(pid: number): number;
+  // host sockets for the app's inet sockets (hostnet.cc)
+  netSocket(domain: number, type: number, protocol: number): number;
+  netAddrCall(op: number, fd: number, addr: Uint8Array, len: number): number;
+  netListen(fd: number, backlog: number): number;
+  netShutdown(fd: number, how: number): number;
+  netAccept(fd: number, addrOut: Uint8Array): number;
+  netName(fd: number, peer: number, addrOut: Uint8Array): number;
+  netSendmsg(fd: number, buf: Uint8Array, off: number, len: number, flags: number, addr: Uint8Array, addrLen: number,
+    ctl: Uint8Array, ctlLen: number): number;
+  netRecvmsg(fd: number, buf: Uint8Array, off: number, len: number, flags: number, addrOut: Uint8Array, ctl: Uint8Array,
+    ctlLen: number, out: Int32Array): number;
+  netSockopt(set: number, fd: number, level: number, name: number, buf: Uint8Array, len: number): number;
+  netIoctl(fd: number, req: number, buf: Uint8Array): number;
+  netIfconf(fd: number, buf: Uint8Array, len: number): number;
+  netnsEnter(fd: number): number;
+  netnsLeave(oldFd: number): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

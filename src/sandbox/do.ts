@@ -26,6 +26,7 @@ import type { FsContext } from '../vfs/context';
 import { vfsHooks } from '../vfs/hooks';
 import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
+import { readUnprivPortStart } from './netfacts';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
 import { TtyControl, hangupSession, killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
@@ -54,6 +55,8 @@ export interface DoOptions {
    */
   overlayFile?: string;
   rootReadonly?: boolean;
+  /** Inet sockets (host sockets in this process's network namespace): see KernelOptions.inet. */
+  inet?: boolean;
   /** The first process's credentials (default: root with every capability). */
   creds?: Credentials;
   /** Its resource limits (default: the caller's). */
@@ -246,6 +249,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   const stdio = [...(o.stdioFds ?? [0, 1, 2]), ...(o.preservedFds ?? [])]
     .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true), false, o.consoleStdio === true && i < 3));
   const cpu = readCpuInfo();
+  const unprivPortStart = readUnprivPortStart();
   const hostname = o.hostname ?? os.hostname();
   const rlimits = o.rlimits ?? callerRlimits();
   let tracer: StraceT | null = null;
@@ -277,6 +281,8 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     random: hostRandom,
     cpu,
     randomizeLayout: o.randomize,
+    inet: o.inet ?? false,
+    unprivPortStart,
     hostname,
     vfs: {
       openExec: (t, p) => root.openExec(t, p),

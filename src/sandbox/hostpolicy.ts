@@ -6,7 +6,7 @@ import type { HostSyscallRule } from '../platform/confine';
 import { NR } from '../syscalls/names';
 
 const ENOSYS = 38;
-const AF_UNIX = 1;
+const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 // pthread_create's clone flags (glibc: VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|
 // PARENT_SETTID|CHILD_CLEARTID), the stub template's fork (SIGCHLD only), and the app-thread
 // clone injected into a stub (VM|FS|FILES|SIGHAND|THREAD|SYSVSEM).
@@ -14,6 +14,11 @@ const CLONE_PTHREAD = 0x3d0f00, CLONE_FORK = 17, CLONE_STUB_THREAD = 0x50f00;
 // ioctl requests: terminal queries passed through for host stdio, and libuv's own.
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421, FIONCLEX = 0x5450, FIOCLEX = 0x5451;
+// Socket ioctls passed on for the app's inet sockets: SIOCOUTQ, SIOCATMARK, and the
+// interface queries (SIOCGIFNAME, CONF, FLAGS, ADDR, DSTADDR, BRDADDR, NETMASK, MTU,
+// HWADDR, INDEX, TXQLEN). None sets anything.
+const SIOCOUTQ = 0x5411, SIOCATMARK = 0x8905;
+const SIOCGIF = [0x8910, 0x8912, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x8921, 0x8927, 0x8933, 0x8942];
 // prctl options used after confinement.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_SET_VMA = 0x53564d41;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -97,8 +102,10 @@ export const HOST_SYSCALL_GROUPS: { title: string; entries: Entry[] }[] = [
       ['fcntl', 'fd flags (O_NONBLOCK, FD_CLOEXEC); dup with F_DUPFD_CLOEXEC'],
       ['dup', 'node\'s stdio setup'],
       ['dup3', 'node\'s stdio setup'],
-      ['ioctl', 'terminal queries passed through for host stdio; libuv sets O_NONBLOCK and FD_CLOEXEC',
-        { arg: 1, oneOf: [TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGPGRP, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIONCLEX, FIOCLEX] }],
+      ['ioctl', 'terminal queries passed through for host stdio; libuv sets O_NONBLOCK and FD_CLOEXEC; queue sizes ' +
+        'and interface queries for the app\'s inet sockets',
+        { arg: 1, oneOf: [TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGPGRP, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIONCLEX,
+          FIOCLEX, SIOCOUTQ, SIOCATMARK, ...SIOCGIF] }],
       ['poll', 'readiness of one host fd before a transfer'],
       ['ppoll', 'readiness of one host fd (libc\'s poll)'],
       ['getcwd', 'node asks for its working directory ("/" once confined)'],
@@ -129,14 +136,21 @@ export const HOST_SYSCALL_GROUPS: { title: string; entries: Entry[] }[] = [
     ],
   },
   {
-    title: 'Control socket (the runtime commands talk to the sandbox)',
+    title: 'Sockets: the control socket, and the host sockets behind the app\'s inet sockets',
     entries: [
-      ['accept4', 'take a connection on the control socket (bound before the pivot)'],
-      ['recvmsg', 'read a request and the fds passed with it (SCM_RIGHTS)'],
-      ['sendmsg', 'answer, and pass a terminal\'s fd'],
-      ['socket', 'unix sockets only', { arg: 0, oneOf: [AF_UNIX] }],
-      ['setsockopt', 'options on the control socket'],
-      ['shutdown', 'end a control connection'],
+      ['accept4', 'take a connection on the control socket (bound before the pivot) or an app\'s listening socket'],
+      ['recvmsg', 'read a control request and the fds passed with it (SCM_RIGHTS); the app\'s inet receives'],
+      ['sendmsg', 'answer, and pass a terminal\'s fd; the app\'s inet sends'],
+      ['socket', 'unix sockets (control) and inet sockets (the app\'s TCP and UDP, in the sandbox\'s network ' +
+        'namespace; raw sockets fail, as no CAP_NET_RAW is kept)', { arg: 0, oneOf: [AF_UNIX, AF_INET, AF_INET6] }],
+      ['bind', 'the app\'s inet sockets (ports below 1024 only for an app holding CAP_NET_BIND_SERVICE)'],
+      ['connect', 'the app\'s inet sockets (non-blocking; the sentry waits)'],
+      ['listen', 'the app\'s inet sockets'],
+      ['getsockname', 'the app\'s inet sockets'],
+      ['getpeername', 'the app\'s inet sockets'],
+      ['getsockopt', 'the app\'s inet sockets (an allow-list of options, src/net/inet/policy.ts)'],
+      ['setsockopt', 'options on the control socket; the app\'s inet sockets (the same allow-list)'],
+      ['shutdown', 'end a control connection; the app\'s inet sockets'],
     ],
   },
   {
@@ -188,4 +202,6 @@ export const KEPT_CAPABILITIES: [cap: number, name: string, why: string][] = [
   [2, 'CAP_DAC_READ_SEARCH', 'list and search image directories whatever their modes'],
   [3, 'CAP_FOWNER', 'chmod and utimes on bind-mount files the sandbox does not own'],
   [4, 'CAP_FSETID', 'keep set-id bits when the app writes or chmods its own files on a bind mount'],
+  [10, 'CAP_NET_BIND_SERVICE', 'bind an app\'s inet socket to a port below 1024 in a network namespace of the ' +
+    'sandbox\'s own (the sentry lets only an app with the same capability ask)'],
 ];

@@ -1,11 +1,13 @@
-// Sockets: the AF_UNIX family, served by src/net/unix (no host sockets). This file holds
-// the syscall surface: argument checks in Linux's order (net/socket.c), sockaddr_un and
-// msghdr/cmsghdr encoding, SCM_RIGHTS/SCM_CREDENTIALS, socket options and the
-// read/write entry points that fs_rw routes here for socket fds.
+// Sockets. AF_UNIX sockets are served inside the sentry by src/net/unix; this file holds
+// their syscall surface: argument checks in Linux's order (net/socket.c), sockaddr_un and
+// msghdr/cmsghdr encoding, SCM_RIGHTS/SCM_CREDENTIALS, socket options and the read/write
+// entry points that fs_rw routes here for socket fds. AF_INET and AF_INET6 sockets are
+// host sockets (src/net/inet); their calls go on to socket_inet.ts once the fd and the
+// common arguments are checked here.
 //
-// Other families (AF_INET, AF_INET6, AF_NETLINK, ...) are refused with EAFNOSUPPORT by
-// socket(2); programs treat that as "no networking" (glibc's getaddrinfo and nscd probes,
-// Python's and Node's startup do not need them).
+// Other families (AF_NETLINK, AF_PACKET, ...) are refused with EAFNOSUPPORT by socket(2);
+// programs treat that as a missing feature (glibc's getaddrinfo falls back when it cannot
+// ask netlink for the interfaces' addresses).
 import * as E from '../abi/errno';
 import { CAP_NET_ADMIN, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../auth/creds';
 import type { Task } from '../kernel/task';
@@ -14,6 +16,8 @@ import {
   SOCK_MAX_BUF, SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, SendCtl, SockState, UnixSocket, newUnixPair, newUnixSocket,
 } from '../net/unix/socket';
 import { AF_UNIX, SOCKADDR_UN_SIZE, SUN_PATH_OFFSET, UnixAddr, abstractAddr, pathAddr } from '../net/unix/names';
+import { AF_INET, AF_INET6, InetSocket } from '../net/inet/socket';
+import { POLICY_SUMMARY } from '../net/inet/policy';
 import type { UserBuffers } from '../net/unix/queue';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFMT, S_IFSOCK } from '../vfs/abi';
 import type { FileDescription } from '../vfs/file';
@@ -23,6 +27,10 @@ import { NR } from './names';
 import { SyscallTable } from './table';
 import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
+import {
+  inetAccept, inetBind, inetConnect, inetGetsockopt, inetListen, inetName, inetRecv, inetRecvControlLen, inetRecvFlags,
+  inetSend, inetSetsockopt, inetShutdown, inetSocket,
+} from './socket_inet';
 
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_RAW = 3, SOCK_MAX = 11;
@@ -227,7 +235,12 @@ function checkCreate(domain: number, type: number, protocol: number): number {
 
 function socket(t: Task, domain: number, type: number, protocol: number): number {
   type |= 0;
-  const kind = checkCreate(domain | 0, type, protocol | 0);
+  domain |= 0;
+  if ((domain === AF_INET || domain === AF_INET6) && t.kernel.inet &&
+    (type & ~SOCK_TYPE_MASK & ~(O_CLOEXEC | O_NONBLOCK)) === 0 && (type & SOCK_TYPE_MASK) < SOCK_MAX) {
+    return inetSocket(t, domain, type, protocol | 0);
+  }
+  const kind = checkCreate(domain, type, protocol | 0);
   if (kind < 0) return kind;
   return installNew(t, newUnixSocket(t, kind, type & O_NONBLOCK), (type & O_CLOEXEC) !== 0);
 }
@@ -268,6 +281,8 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
 // ---- names and connections ----------------------------------------------------------------
 
 function bind(t: Task, fd: number, addr: number, len: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetBind(t, f, addr, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   len |= 0;
@@ -282,6 +297,8 @@ function bind(t: Task, fd: number, addr: number, len: number): number {
 }
 
 function listen(t: Task, fd: number, backlog: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetListen(f, backlog | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   let b = backlog | 0;
@@ -290,6 +307,8 @@ function listen(t: Task, fd: number, backlog: number): number {
 }
 
 function connect(t: Task, fd: number, addr: number, len: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetConnect(t, f, addr, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   len |= 0;
@@ -322,6 +341,8 @@ function connect(t: Task, fd: number, addr: number, len: number): number {
 function doAccept(t: Task, fd: number, addr: number, lenp: number, flags: number): number {
   flags |= 0;
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -E.EINVAL;
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetAccept(t, f, addr, lenp, flags);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
@@ -349,12 +370,16 @@ function accept4(t: Task, fd: number, addr: number, lenp: number, flags: number)
 }
 
 function shutdown(t: Task, fd: number, how: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetShutdown(f, how | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   return s.shutdown(how | 0);
 }
 
 function getsockname(t: Task, fd: number, addr: number, lenp: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetName(t, f, false, addr, lenp);
   const s = sock(t, fd);
   if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
@@ -362,6 +387,8 @@ function getsockname(t: Task, fd: number, addr: number, lenp: number): number {
 }
 
 function getpeername(t: Task, fd: number, addr: number, lenp: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetName(t, f, true, addr, lenp);
   const s = sock(t, fd);
   if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
@@ -475,11 +502,13 @@ function sendOn(t: Task, s: UnixSocket, c: SendCtl | null, to: UnixAddr | number
 }
 
 function sendto(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, alen: number): number {
-  const s = sock(t, fd);
+  const f = t.fdTable.get(fd | 0);
+  const s = f instanceof InetSocket ? f : sock(t, fd);
   if (typeof s === 'number') return s;
   flags |= 0;
   if (len < 0) return -E.EFAULT;
   if (len > 0x7ffff000) len = 0x7ffff000;
+  if (s instanceof InetSocket) return inetSend(t, s, io.setSingle(t, buf, len), flags, addr, alen | 0, 0, 0);
   let to: UnixAddr | number | null = null;
   let nameLen = 0;
   if (addr !== 0) {
@@ -514,9 +543,15 @@ function readMsghdr(t: Task, addr: number): number {
   return 0;
 }
 
-function sendmsgOne(t: Task, s: UnixSocket, msg: number, flags: number): number {
+function sendmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: number): number {
   let e = readMsghdr(t, msg);
   if (e < 0) return e;
+  if (s instanceof InetSocket) {
+    const total = readIovecs(t, hdr.iov, hdr.iovlen);
+    if (total < 0) return total;
+    if (hdr.controllen > 0x7fffffff) return -E.ENOBUFS;
+    return inetSend(t, s, io.setIovecs(t, hdr.iovlen, total), flags, hdr.name, hdr.namelen, hdr.control, hdr.controllen);
+  }
   let to: UnixAddr | number | null = null;
   const nameLen = hdr.namelen;
   if (nameLen !== 0) {
@@ -534,8 +569,14 @@ function sendmsgOne(t: Task, s: UnixSocket, msg: number, flags: number): number 
   return sendOn(t, s, ctl.fds !== null || ctl.cred !== null ? ctl : null, to, nameLen, flags);
 }
 
+/** The socket behind fd, of either family: -EBADF, -ENOTSOCK, or the socket. */
+function anySock(t: Task, fd: number): UnixSocket | InetSocket | number {
+  const f = t.fdTable.get(fd | 0);
+  return f instanceof InetSocket ? f : sock(t, fd);
+}
+
 function sendmsg(t: Task, fd: number, msg: number, flags: number): number {
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   return sendmsgOne(t, s, msg, flags | 0);
 }
@@ -545,7 +586,7 @@ function sendmsg(t: Task, fd: number, msg: number, flags: number): number {
  * call with the count so far), so a blocked call never has to resend earlier messages.
  */
 function sendmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): number {
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   vlen >>>= 0;
   if (vlen > UIO_MAXIOV) vlen = UIO_MAXIOV;
@@ -576,11 +617,12 @@ function dropOut(): void {
 }
 
 function recvfrom(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, lenp: number): number {
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   if (len < 0) return -E.EFAULT;
   if (len > 0x7ffff000) len = 0x7ffff000;
   io.setSingle(t, buf, len);
+  if (s instanceof InetSocket) return inetRecv(t, s, io, flags | 0, addr, lenp, 0, 0);
   const r = recvOn(t, s, flags | 0);
   const from = rout.from;
   dropOut();
@@ -667,7 +709,7 @@ function deliverControl(t: Task, s: UnixSocket, flags: number): number {
   return 0;
 }
 
-function recvmsgOne(t: Task, s: UnixSocket, msg: number, flags: number): number {
+function recvmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: number): number {
   const e = readMsghdr(t, msg);
   if (e < 0) return e;
   const name = hdr.name;
@@ -675,6 +717,8 @@ function recvmsgOne(t: Task, s: UnixSocket, msg: number, flags: number): number 
   const total = readIovecs(t, hdr.iov, cnt);
   if (total < 0) return total;
   io.setIovecs(t, cnt, total);
+  if (s instanceof InetSocket) return inetRecvmsgDone(t, msg, inetRecv(t, s, io, flags, name, msg + 8, hdr.control,
+    hdr.controllen));
   const r = recvOn(t, s, flags);
   if (r < 0) {
     dropOut();
@@ -699,15 +743,26 @@ function recvmsgOne(t: Task, s: UnixSocket, msg: number, flags: number): number 
   return r;
 }
 
+/** recvmsg's last step on an inet socket: msg_controllen and msg_flags from the host's. */
+function inetRecvmsgDone(t: Task, msg: number, r: number): number {
+  if (r < 0) return r;
+  scratch.writeInt32LE(inetRecvFlags(), 0);
+  if (t.mm.copyOut(msg + 48, scratch, 0, 4) < 0) return -E.EFAULT;
+  scratch.writeUInt32LE(inetRecvControlLen() >>> 0, 0);
+  scratch.writeUInt32LE(0, 4);
+  if (t.mm.copyOut(msg + 40, scratch, 0, 8) < 0) return -E.EFAULT;
+  return r;
+}
+
 function recvmsg(t: Task, fd: number, msg: number, flags: number): number {
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   return recvmsgOne(t, s, msg, flags | 0);
 }
 
 /** recvmmsg: like sendmmsg, messages after the first never block; the timeout is validated only. */
 function recvmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number, timeout: number): number {
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   if (timeout !== 0) {
     if (t.mm.copyIn(timeout, scratch, 0, 16) < 0) return -E.EFAULT;
@@ -762,6 +817,8 @@ function putTimeval(ns: number, at: number): void {
 }
 
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenp: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetGetsockopt(t, f, level | 0, name | 0, val, lenp);
   const s = sock(t, fd);
   if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return hostSockopt(t, level, name, val, lenp);
   if (typeof s === 'number') return s;
@@ -838,6 +895,8 @@ function hostSockopt(t: Task, level: number, name: number, val: number, lenp: nu
 }
 
 function setsockopt(t: Task, fd: number, level: number, name: number, val: number, len: number): number {
+  const f = t.fdTable.get(fd | 0);
+  if (f instanceof InetSocket) return inetSetsockopt(t, f, level | 0, name | 0, val, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
@@ -922,32 +981,39 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
 }
 
 export function register(tbl: SyscallTable): void {
-  const fam = 'AF_UNIX only (other families: EAFNOSUPPORT)';
+  const fam = 'AF_UNIX in the sentry; AF_INET/AF_INET6 on host sockets in the sandbox\'s network namespace';
   tbl.def(NR.socket, socket, 'partial',
-    `${fam}: SOCK_STREAM, SOCK_DGRAM (and SOCK_RAW as DGRAM), SOCK_SEQPACKET, served inside the sentry`);
-  tbl.def(NR.socketpair, socketpair, 'partial', fam);
-  tbl.def(NR.bind, bind, 'partial', `${fam}: path names (socket inodes), abstract names, autobind`);
+    'AF_UNIX: SOCK_STREAM, SOCK_DGRAM (and SOCK_RAW as DGRAM), SOCK_SEQPACKET, served inside the sentry; ' +
+    'AF_INET/AF_INET6: SOCK_STREAM and SOCK_DGRAM (TCP, UDP, and ICMP echo where net.ipv4.ping_group_range allows) ' +
+    'on host sockets; SOCK_RAW is EPERM (no CAP_NET_RAW on the host); AF_NETLINK, AF_PACKET and others: EAFNOSUPPORT');
+  tbl.def(NR.socketpair, socketpair, 'partial', 'AF_UNIX only (AF_INET: EOPNOTSUPP, others: EAFNOSUPPORT)');
+  tbl.def(NR.bind, bind, 'partial', `${fam}: path names (socket inodes), abstract names, autobind; inet ports below ` +
+    '1024 need CAP_NET_BIND_SERVICE in the sandbox');
   tbl.def(NR.listen, listen, 'partial', fam);
   tbl.def(NR.accept, accept, 'partial', fam);
   tbl.def(NR.accept4, accept4, 'partial', fam);
-  tbl.def(NR.connect, connect, 'partial', fam);
+  tbl.def(NR.connect, connect, 'partial', `${fam}; a blocking inet connect waits in the sentry (SO_SNDTIMEO honoured)`);
   tbl.def(NR.shutdown, shutdown, 'partial', fam);
   const hostStdio = 'sockets inherited from the host as stdio report an unnamed AF_UNIX address';
   tbl.def(NR.getsockname, getsockname, 'partial', `${fam}; ${hostStdio}`);
   tbl.def(NR.getpeername, getpeername, 'partial', `${fam}; ${hostStdio}`);
-  tbl.def(NR.sendto, sendto, 'partial', `${fam}; MSG_OOB is EOPNOTSUPP (Linux sends one urgent byte on streams)`);
-  tbl.def(NR.recvfrom, recvfrom, 'partial', `${fam}; MSG_OOB is EOPNOTSUPP; SO_PEEK_OFF unsupported`);
-  tbl.def(NR.sendmsg, sendmsg, 'partial', `${fam}; SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY)`);
-  tbl.def(NR.recvmsg, recvmsg, 'partial', `${fam}; SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY)`);
+  const inetData = 'inet: data through a 256 KiB staging buffer per host call, IP-level control messages only ' +
+    '(SOL_SOCKET ones are EINVAL), MSG_ZEROCOPY ignored';
+  tbl.def(NR.sendto, sendto, 'partial', `${fam}; unix MSG_OOB is EOPNOTSUPP; ${inetData}`);
+  tbl.def(NR.recvfrom, recvfrom, 'partial', `${fam}; unix MSG_OOB is EOPNOTSUPP; SO_PEEK_OFF unsupported`);
+  tbl.def(NR.sendmsg, sendmsg, 'partial', `${fam}; unix: SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY); ${inetData}`);
+  tbl.def(NR.recvmsg, recvmsg, 'partial',
+    `${fam}; unix: SCM_RIGHTS and SCM_CREDENTIALS (no SCM_PIDFD/SCM_SECURITY); inet: the host's control messages`);
   tbl.def(NR.sendmmsg, sendmmsg, 'partial',
     `${fam}; messages after the first never block (the call returns the count sent so far)`);
   tbl.def(NR.recvmmsg, recvmmsg, 'partial',
     `${fam}; messages after the first never block (as with MSG_WAITFORONE); the timeout is only validated`);
   tbl.def(NR.getsockopt, getsockopt, 'partial',
-    `${fam}; SOL_SOCKET only (TYPE, ERROR, DOMAIN, PROTOCOL, SNDBUF, RCVBUF, PASSCRED, PEERCRED, ACCEPTCONN, ` +
+    'AF_UNIX: SOL_SOCKET only (TYPE, ERROR, DOMAIN, PROTOCOL, SNDBUF, RCVBUF, PASSCRED, PEERCRED, ACCEPTCONN, ' +
     'RCVLOWAT, SNDLOWAT, RCVTIMEO, SNDTIMEO, LINGER, PRIORITY and recorded flags; no SO_PEEK_OFF); host stdio ' +
-    'sockets answer SO_TYPE/SO_DOMAIN as AF_UNIX SOCK_STREAM');
+    `sockets answer SO_TYPE/SO_DOMAIN as AF_UNIX SOCK_STREAM; inet: an allow-list, ${POLICY_SUMMARY}`);
   tbl.def(NR.setsockopt, setsockopt, 'partial',
-    `${fam}; SOL_SOCKET only; SO_SNDBUF limits unread bytes, SO_RCVBUF is recorded (Linux ignores it for ` +
-    'AF_UNIX too); REUSEADDR/KEEPALIVE/... are recorded without effect');
+    'AF_UNIX: SOL_SOCKET only; SO_SNDBUF limits unread bytes, SO_RCVBUF is recorded (Linux ignores it for ' +
+    `AF_UNIX too); REUSEADDR/KEEPALIVE/... are recorded without effect; inet: ${POLICY_SUMMARY}; a timed SO_LINGER ` +
+    'is recorded but the close does not wait (only linger 0, the abortive close, reaches the host)');
 }

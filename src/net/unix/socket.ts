@@ -20,11 +20,9 @@ import type { Task } from '../../kernel/task';
 import { MAY_WRITE, O_NONBLOCK, O_RDWR, S_IFMT, S_IFSOCK } from '../../vfs/abi';
 import { Dentry } from '../../vfs/dentry';
 import { FileDescription } from '../../vfs/file';
-import { Inode } from '../../vfs/inode';
 import type { Mount } from '../../vfs/mount';
 import { mknodDentryAt, unlinkAt } from '../../vfs/ops';
 import { permission } from '../../vfs/perm';
-import { PseudoFs } from '../../vfs/pseudofs';
 import { Stat } from '../../vfs/stat';
 import type { VfsTask } from '../../vfs/task';
 import { Walk, walkPath } from '../../vfs/walk';
@@ -34,6 +32,7 @@ import {
 } from '../../waiter/waiter';
 import { AF_UNIX, SUN_PATH_OFFSET, UnixAddr, UnixNames, abstractAddr, pathAddr } from './names';
 import { Ring, UserBuffers } from './queue';
+import { sockMount, socketDentry } from '../sockfs';
 
 export { AF_UNIX } from './names';
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
@@ -58,33 +57,6 @@ export const enum SockState {
 
 const SIOCOUTQ = 0x5411;
 const outqBuf = Buffer.alloc(4);
-
-const sockFs = new PseudoFs('sockfs', 0x534f434b);
-
-export class SocketInode extends Inode {
-  readonly fs = sockFs;
-  readonly ino = sockFs.nextIno++;
-  readonly mode = S_IFSOCK | 0o777;
-
-  constructor(readonly uid: number, readonly gid: number) {
-    super();
-  }
-
-  stat(st: Stat): void {
-    st.reset();
-    st.dev = this.fs.dev;
-    st.ino = this.ino;
-    st.mode = this.mode;
-    st.nlink = 1;
-    st.uid = this.uid;
-    st.gid = this.gid;
-    st.blksize = 4096;
-  }
-
-  open(): number {
-    return -E.ENXIO;
-  }
-}
 
 /** Credentials as SO_PEERCRED and SCM_CREDENTIALS carry them. */
 export interface PeerCred {
@@ -1054,8 +1026,7 @@ function dropFds0(fds: FileDescription[]): void {
 
 /** A new socket description (one reference) owned by t's credentials. */
 export function newUnixSocket(t: Task, type: number, flags: number): UnixSocket {
-  const inode = new SocketInode(t.creds.fsuid, t.creds.fsgid);
-  return new UnixSocket(sockFs.mount, new Dentry(`socket:[${inode.ino}]`, null, inode), type, flags & O_NONBLOCK);
+  return new UnixSocket(sockMount, socketDentry(t.creds.fsuid, t.creds.fsgid), type, flags & O_NONBLOCK);
 }
 
 /** socketpair(AF_UNIX, type): two connected sockets, each with the creator's SO_PEERCRED. */

@@ -264,6 +264,9 @@ function parseHooks(h: Obj | null): Record<HookKind, Hook[]> {
 
 const NS_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
+/** A network sysctl's name: names of letters, digits, '_' and '-', split by '.' or '/'. */
+const NET_SYSCTL_KEY = /^net([./][A-Za-z0-9_-]+)+$/;
+
 /** The sysctls the sentry models (anything else is refused). */
 export const SUPPORTED_SYSCTLS = new Set(['kernel.hostname', 'kernel.domainname']);
 
@@ -285,8 +288,9 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
       const path = optStr(o.path, `${f}.path`) ?? '';
       // Joining an existing namespace means sharing with another container (a pod's
       // pause container, as the CRI asks). Each container is a sandbox of its own, so
-      // only what has nothing to share can be "joined": the network (the sandbox has no
-      // network stack), IPC (no SysV IPC or message queues are offered) and UTS (the
+      // only these can be joined: the network (the sandbox process is started in that
+      // namespace, and the app's inet sockets are host sockets there: see network.ts),
+      // IPC (no SysV IPC or message queues are offered, so nothing is shared) and UTS (the
       // sandbox keeps the pod's hostname itself). A shared pid namespace is refused.
       if (path !== '' && !['network', 'ipc', 'uts'].includes(type)) {
         throw new ConfigError(`${f}.path: joining a ${type} namespace is not supported (each container is its own sandbox)`);
@@ -319,10 +323,13 @@ function parseLinux(l: Obj | null, notes: string[]): Pick<ContainerConfig, 'name
     for (const [k, v] of Object.entries(obj(l.sysctl, 'linux.sysctl'))) {
       sysctl[k] = str(v, `linux.sysctl.${k}`);
       if (SUPPORTED_SYSCTLS.has(k)) continue;
-      // The sandbox has no network stack yet: network settings have nothing to act on
-      // (podman sets net.ipv4.ping_group_range for every container).
-      if (k.startsWith('net.')) notes.push(`linux.sysctl.${k}: no network stack in the sandbox; nothing to set`);
-      else throw new ConfigError(`linux.sysctl.${k}: not modelled by the sentry`);
+      // Network settings belong to the container's network namespace, where the app's
+      // sockets are made: the runtime command writes them there (network.ts).
+      if (k.startsWith('net.')) {
+        if (!NET_SYSCTL_KEY.test(k)) throw new ConfigError(`linux.sysctl.${k}: not a sysctl name`);
+      } else {
+        throw new ConfigError(`linux.sysctl.${k}: not modelled by the sentry`);
+      }
     }
   }
   const paths = (v: unknown, f: string) => {

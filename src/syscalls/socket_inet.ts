@@ -1,0 +1,362 @@
+// The socket syscalls on inet sockets (src/net/inet): socket.ts checks the fd and the
+// common arguments, then hands the call here. This file moves bytes between app memory
+// and the host socket: addresses (copied, length-checked, passed as they are: the host
+// and the app share the x86-64 Linux ABI), data through the sentry's staging buffer,
+// control messages (only IP-level ones are sent; SOL_SOCKET ones such as SCM_RIGHTS
+// would name the sentry's fds), and options and ioctls through policy.ts's lists.
+import * as E from '../abi/errno';
+import { CAP_NET_ADMIN, CAP_NET_BIND_SERVICE } from '../auth/creds';
+import type { Task } from '../kernel/task';
+import {
+  AF_INET, AF_INET6, CONNECTING, InetSocket, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+  SOCK_DGRAM, SOCK_STREAM, STAGE, fromBuf, newInetSocket, recvInfo, stage, startDeadline,
+} from '../net/inet/socket';
+import {
+  SOL_SOCKET, SO_LINGER, SO_RCVBUF,
+  SO_RCVBUFFORCE, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
+  optRule,
+} from '../net/inet/policy';
+import type { UserBuffers } from '../net/unix/queue';
+import { hostPollOne } from '../platform/hostfile';
+import {
+  ADDR_BUF, ADDR_MAX, netAccept, netBind, netConnect, netGetsockopt, netListen, netName,
+  netSetsockopt, netShutdown, netSocket,
+} from '../platform/hostnet';
+import { O_CLOEXEC, O_NONBLOCK } from '../vfs/abi';
+import { vfsHooks } from '../vfs/hooks';
+import { EVENT_ERR, EVENT_HUP, EVENT_OUT } from '../waiter/waiter';
+import { BLOCKED } from './types';
+import { readI32, scratch } from './util';
+
+const SOCK_RAW = 3;
+const TWO32 = 4294967296;
+/** The largest control buffer passed either way (Linux's optmem_max is 128 KiB; IP-level messages are small). */
+const CTL_MAX = 65536;
+
+const addrBuf = Buffer.alloc(ADDR_BUF);
+const nameBuf = Buffer.alloc(ADDR_BUF);
+const ctlBuf = Buffer.alloc(CTL_MAX);
+const optBuf = Buffer.alloc(512);
+
+/** socket(AF_INET/AF_INET6, type, protocol): type and flags already checked by socket.ts. */
+export function inetSocket(t: Task, domain: number, type: number, protocol: number): number {
+  const kind = type & 0xf;
+  // Raw and packet access would need CAP_NET_RAW on the host, which the sandbox never has.
+  if (kind === SOCK_RAW) return -E.EPERM;
+  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) return -E.ESOCKTNOSUPPORT;
+  if (!t.fdTable.hasFree(0)) return -E.EMFILE;
+  const fd = netSocket(domain, kind, protocol);
+  if (fd < 0) return fd;
+  const s = newInetSocket(t, fd, domain, kind, protocol, type & O_NONBLOCK);
+  const n = t.fdTable.install(s, 0, (type & O_CLOEXEC) !== 0);
+  if (n < 0) s.decRef();
+  return n;
+}
+
+/** Copies an address the app passes (move_addr_to_kernel): its length, or -errno. */
+function readAddr(t: Task, addr: number, len: number): number {
+  if (len < 0 || len > ADDR_MAX) return -E.EINVAL;
+  if (len > 0 && t.mm.copyIn(addr, addrBuf, 0, len) < 0) return -E.EFAULT;
+  return len;
+}
+
+/** move_addr_to_user: min(*lenp, host length) bytes of nameBuf, then the host length in *lenp. */
+function putAddr(t: Task, src: Buffer, addr: number, lenp: number): number {
+  const klen = src.readInt32LE(ADDR_MAX);
+  const l = readI32(t, lenp);
+  if (l === null) return -E.EFAULT;
+  if (l < 0) return -E.EINVAL;
+  const n = Math.min(l, klen);
+  if (n > 0 && t.mm.copyOut(addr, src, 0, n) < 0) return -E.EFAULT;
+  scratch.writeInt32LE(klen, 0);
+  return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
+}
+
+export function inetBind(t: Task, s: InetSocket, addr: number, len: number): number {
+  const n = readAddr(t, addr, len);
+  if (n < 0) return n;
+  // Only a task with CAP_NET_BIND_SERVICE (in the sandbox) takes a port below the
+  // namespace's ip_unprivileged_port_start, whatever the sandbox process may do itself.
+  const fam = n >= 2 ? addrBuf.readUInt16LE(0) : -1;
+  if ((fam === AF_INET && n >= 16) || (fam === AF_INET6 && n >= 24)) {
+    const port = addrBuf.readUInt16BE(2);
+    if (fam === s.family && port !== 0 && port < t.kernel.unprivPortStart && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) return -E.EACCES;
+  }
+  return netBind(s.fd, addrBuf, n);
+}
+
+export function inetListen(s: InetSocket, backlog: number): number {
+  return netListen(s.fd, backlog);
+}
+
+/** connect(2): a stream connection waits for the handshake unless the socket is non-blocking. */
+export function inetConnect(t: Task, s: InetSocket, addr: number, len: number): number {
+  if (t.restarting && t.ioProgress === CONNECTING) {
+    // Woken: the handshake ended (or the wait did).
+    const ev = hostPollOne(s.fd, EVENT_OUT);
+    if (ev < 0 || (ev & (EVENT_OUT | EVENT_ERR | EVENT_HUP)) !== 0) {
+      t.ioProgress = 0;
+      const r = netGetsockopt(s.fd, SOL_SOCKET, 4 /* SO_ERROR */, optBuf, 4);
+      if (r < 0) return r;
+      return -optBuf.readInt32LE(0);
+    }
+    if (t.timedOut) {
+      t.ioProgress = 0;
+      return -E.EINPROGRESS;
+    }
+    if (t.interrupted()) {
+      t.ioProgress = 0;
+      // Restarted, the host's connect answers EALREADY, as Linux's does.
+      return s.sndtimeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
+    }
+    return t.blockOnHostFd(s.fd, EVENT_OUT | EVENT_ERR | EVENT_HUP, t.sysDeadline);
+  }
+  const n = readAddr(t, addr, len);
+  if (n < 0) return n;
+  const r = netConnect(s.fd, addrBuf, n);
+  if (r !== -E.EINPROGRESS || s.nonblocking) return r;
+  if (s.sndtimeo < 0) return r;
+  startDeadline(t, s.sndtimeo);
+  if (t.interrupted()) return s.sndtimeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
+  t.ioProgress = CONNECTING;
+  return t.blockOnHostFd(s.fd, EVENT_OUT | EVENT_ERR | EVENT_HUP, t.sysDeadline);
+}
+
+export function inetAccept(t: Task, s: InetSocket, addr: number, lenp: number, flags: number): number {
+  if (!t.fdTable.hasFree(0)) return -E.EMFILE;
+  startDeadline(t, s.rcvtimeo);
+  const fd = netAccept(s.fd, nameBuf);
+  if (fd === -E.EAGAIN) return s.wouldBlock(t, 0x1 /* EVENT_IN */, false, s.rcvtimeo);
+  if (fd < 0) return fd;
+  const n = newInetSocket(t, fd, s.family, s.type, s.protocol, flags & O_NONBLOCK);
+  if (addr !== 0) {
+    const r = putAddr(t, nameBuf, addr, lenp);
+    if (r < 0) {
+      n.decRef();
+      return r;
+    }
+  }
+  const nfd = t.fdTable.install(n, 0, (flags & O_CLOEXEC) !== 0);
+  if (nfd < 0) n.decRef();
+  return nfd;
+}
+
+export function inetShutdown(s: InetSocket, how: number): number {
+  return netShutdown(s.fd, how);
+}
+
+export function inetName(t: Task, s: InetSocket, peer: boolean, addr: number, lenp: number): number {
+  const r = netName(s.fd, peer, nameBuf);
+  if (r < 0) return r;
+  return putAddr(t, nameBuf, addr, lenp);
+}
+
+/**
+ * Copies and checks the control messages of a send into ctlBuf: IP-level ones only. Their
+ * length, or -errno.
+ */
+function readControl(t: Task, control: number, len: number): number {
+  if (len === 0) return 0;
+  if (len > CTL_MAX) return -E.ENOBUFS;
+  if (t.mm.copyIn(control, ctlBuf, 0, len) < 0) return -E.EFAULT;
+  let off = 0;
+  while (len - off >= 16) {
+    const clen = ctlBuf.readUInt32LE(off + 4) * TWO32 + ctlBuf.readUInt32LE(off);
+    if (clen < 16 || clen > len - off) return -E.EINVAL;
+    if (ctlBuf.readInt32LE(off + 8) === SOL_SOCKET) return -E.EINVAL;
+    off += (clen + 7) & ~7;
+  }
+  return len;
+}
+
+/**
+ * sendto/sendmsg/write on an inet socket: the data in io (io.total bytes), to addr (an
+ * app pointer, 0 for none), with control data. A blocking stream send goes on until all
+ * is sent, keeping its progress in t.ioProgress across waits.
+ */
+export function inetSend(t: Task, s: InetSocket, io: UserBuffers, flags: number, addr: number, alen: number,
+  control: number, clen: number): number {
+  let an = 0;
+  if (addr !== 0 && alen !== 0) {
+    an = readAddr(t, addr, alen);
+    if (an < 0) return an;
+  }
+  const cn = readControl(t, control, clen);
+  if (cn < 0) return cn;
+  const total = io.total;
+  if (!t.restarting) t.ioProgress = 0;
+  let done = t.ioProgress;
+  const stream = s.type === SOCK_STREAM;
+  if (!stream && total > STAGE) return -E.EMSGSIZE;
+  for (;;) {
+    const n = Math.min(total - done, STAGE);
+    if (n > 0 && io.gather(done, stage, 0, n) < 0) {
+      t.ioProgress = 0;
+      return done > 0 ? done : -E.EFAULT;
+    }
+    const r = s.sendChunk(t, stage, 0, n, flags, addrBuf, an, ctlBuf, done === 0 ? cn : 0);
+    if (r === BLOCKED) {
+      t.ioProgress = done;
+      return r;
+    }
+    if (r < 0) {
+      t.ioProgress = 0;
+      // EAGAIN, EINTR or a timeout after part of it went out: the count.
+      if (done > 0) return done;
+      if (r === -E.EPIPE && (flags & MSG_NOSIGNAL) === 0) vfsHooks.brokenPipe(t);
+      return r;
+    }
+    done += r;
+    if (!stream || done >= total) break;
+    // Part went out: the rest waits for room, unless the caller will not wait.
+    if ((flags & MSG_DONTWAIT) !== 0 || s.nonblocking) break;
+  }
+  t.ioProgress = 0;
+  return done;
+}
+
+/**
+ * recvfrom/recvmsg/read on an inet socket into io. name/namelenp: where the source goes
+ * (0: nowhere); control/controllen: the app's control buffer, filled with the host's
+ * control messages (recvInfo[1] bytes; recvInfo[0] holds the host's msg_flags).
+ * MSG_WAITALL on a stream goes on until io is full, keeping its progress across waits.
+ */
+export function inetRecv(t: Task, s: InetSocket, io: UserBuffers, flags: number, name: number, namelenp: number,
+  control: number, controllen: number): number {
+  const cl = control !== 0 ? Math.min(controllen, CTL_MAX) : 0;
+  const total = io.total;
+  if (!t.restarting) t.ioProgress = 0;
+  let done = t.ioProgress;
+  const stream = s.type === SOCK_STREAM;
+  const waitAll = stream && (flags & (MSG_WAITALL | MSG_PEEK | MSG_DONTWAIT)) === MSG_WAITALL && !s.nonblocking;
+  let r = 0;
+  for (;;) {
+    const n = Math.min(total - done, STAGE);
+    r = s.recvChunk(t, stage, 0, n, flags, ctlBuf, cl);
+    if (r === BLOCKED) {
+      t.ioProgress = done;
+      return r;
+    }
+    if (r < 0) {
+      t.ioProgress = 0;
+      return done > 0 ? done : r;
+    }
+    const got = Math.min(r, n);
+    if (got > 0 && io.scatter(done, stage, 0, got) < 0) {
+      t.ioProgress = 0;
+      return done > 0 ? done : -E.EFAULT;
+    }
+    if (!stream) {
+      done = r; // with MSG_TRUNC, the datagram's real length
+      break;
+    }
+    done += got;
+    if (!waitAll || got === 0 || done >= total) break;
+  }
+  t.ioProgress = 0;
+  if (name !== 0) {
+    const e = putAddr(t, fromBuf, name, namelenp);
+    if (e < 0) return e;
+  }
+  const clen = recvInfo[1];
+  if (cl > 0 && clen > 0 && t.mm.copyOut(control, ctlBuf, 0, Math.min(clen, cl)) < 0) return -E.EFAULT;
+  return done;
+}
+
+/** For recvmsg: the host's msg_flags and control length of the last inetRecv. */
+export function inetRecvFlags(): number {
+  return recvInfo[0];
+}
+
+export function inetRecvControlLen(): number {
+  return recvInfo[1];
+}
+
+function putTimeval(ns: number): void {
+  const usecTotal = Math.floor(ns / 1000);
+  const sec = Math.floor(usecTotal / 1e6);
+  optBuf.writeUInt32LE(sec >>> 0, 0);
+  optBuf.writeUInt32LE(0, 4);
+  optBuf.writeUInt32LE(usecTotal - sec * 1e6, 8);
+  optBuf.writeUInt32LE(0, 12);
+}
+
+/** Copies n bytes of optBuf out as an option value: min(*lenp, n) bytes and the length. */
+function putOpt(t: Task, val: number, lenp: number, l: number, n: number): number {
+  const k = Math.min(l, n);
+  if (k > 0 && t.mm.copyOut(val, optBuf, 0, k) < 0) return -E.EFAULT;
+  scratch.writeInt32LE(k, 0);
+  return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
+}
+
+export function inetGetsockopt(t: Task, s: InetSocket, level: number, name: number, val: number, lenp: number): number {
+  const l = readI32(t, lenp);
+  if (l === null) return -E.EFAULT;
+  if (l < 0) return -E.EINVAL;
+  if (level === SOL_SOCKET) {
+    switch (name) {
+      case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW: {
+        const v = name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW ? s.rcvtimeo : s.sndtimeo;
+        putTimeval(v > 0 ? v : 0);
+        return putOpt(t, val, lenp, l, 16);
+      }
+      case SO_LINGER:
+        optBuf.writeInt32LE(s.linger[0], 0);
+        optBuf.writeInt32LE(s.linger[1], 4);
+        return putOpt(t, val, lenp, l, 8);
+      default:
+        break;
+    }
+  }
+  const rule = optRule(level, name);
+  if (rule === undefined) return -E.ENOPROTOOPT;
+  optBuf.fill(0, 0, rule.max);
+  const n = netGetsockopt(s.fd, level, name, optBuf, Math.min(l, rule.max));
+  if (n < 0) return n;
+  return putOpt(t, val, lenp, l, n);
+}
+
+export function inetSetsockopt(t: Task, s: InetSocket, level: number, name: number, val: number, len: number): number {
+  if (len < 0) return -E.EINVAL;
+  if (level === SOL_SOCKET) {
+    switch (name) {
+      case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW: {
+        if (len < 16) return -E.EINVAL;
+        if (t.mm.copyIn(val, optBuf, 0, 16) < 0) return -E.EFAULT;
+        const sec = optBuf.readInt32LE(4) * TWO32 + optBuf.readUInt32LE(0);
+        const usec = optBuf.readInt32LE(12) * TWO32 + optBuf.readUInt32LE(8);
+        if (usec < 0 || usec >= 1e6) return -E.EDOM;
+        // A negative time means "do not wait" (Linux stores a zero timeout); 0,0 means forever.
+        const ns = sec < 0 ? -1 : sec * 1e9 + usec * 1000;
+        if (name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW) s.rcvtimeo = ns;
+        else s.sndtimeo = ns;
+        return 0;
+      }
+      case SO_LINGER: {
+        if (len < 8) return -E.EINVAL;
+        if (t.mm.copyIn(val, optBuf, 0, 8) < 0) return -E.EFAULT;
+        const on = optBuf.readInt32LE(0) !== 0 ? 1 : 0, secs = Math.max(0, optBuf.readInt32LE(4));
+        s.linger[0] = on;
+        s.linger[1] = on !== 0 ? secs : s.linger[1];
+        // Only an abortive close (linger 0: reset, no wait) reaches the host; a timed linger
+        // would block the sentry in close(2), so the close is an ordinary one instead.
+        optBuf.writeInt32LE(on !== 0 && secs === 0 ? 1 : 0, 0);
+        optBuf.writeInt32LE(0, 4);
+        return netSetsockopt(s.fd, SOL_SOCKET, SO_LINGER, optBuf, 8);
+      }
+      case SO_SNDBUFFORCE: case SO_RCVBUFFORCE:
+        // The app's CAP_NET_ADMIN lets it pass the sysctl limits on its own sockets; the
+        // host socket takes the ordinary, capped size.
+        if (!t.creds.hasCap(CAP_NET_ADMIN)) return -E.EPERM;
+        name = name === SO_SNDBUFFORCE ? SO_SNDBUF : SO_RCVBUF;
+        break;
+      default:
+        break;
+    }
+  }
+  const rule = optRule(level, name);
+  if (rule === undefined || !rule.set) return -E.ENOPROTOOPT;
+  const n = Math.min(len, rule.max);
+  if (n > 0 && t.mm.copyIn(val, optBuf, 0, n) < 0) return -E.EFAULT;
+  return netSetsockopt(s.fd, level, name, optBuf, n);
+}
