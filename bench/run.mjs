@@ -155,6 +155,17 @@ const benches = {
     const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, '128']))), () => parseFloat(run([prog, '128'])));
     return [{ metric: 'pipe, 64 KiB writes, per chunk (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
   },
+  // Inet sockets: host sockets in the sandbox's loopback-only namespace.
+  tcprr() {
+    const prog = build('tcp_loopback');
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, 'rr', '5000']))), () => parseFloat(run([prog, 'rr', '5000'])));
+    return [{ metric: 'TCP loopback 1-byte round trip (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
+  tcpbulk() {
+    const prog = build('tcp_loopback');
+    const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, 'bulk', '128']))), () => parseFloat(run([prog, 'bulk', '128'])));
+    return [{ metric: 'TCP loopback, 64 KiB writes, per chunk (ns)', sandbox: sb, baseline: nat, against: 'native', ratio: sb / nat }];
+  },
   epoll() {
     const prog = build('epoll_pingpong');
     const [sb, nat] = sideBySide(5, () => parseFloat(run(sandbox([prog, '5000']))), () => parseFloat(run([prog, '5000'])));

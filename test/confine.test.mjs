@@ -199,7 +199,7 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
     assert.equal(call(321), TRAP, 'bpf');
     // The app's inet sockets are host sockets: connect is the sentry's; the families are checked.
     assert.equal(call(42), ALLOW, 'connect');
-    assert.equal(call(41, [1]), ALLOW, 'socket(AF_UNIX)');
+    assert.equal(call(41, [1]), TRAP, 'socket(AF_UNIX): made before confinement only');
     assert.equal(call(41, [2]), ALLOW, 'socket(AF_INET)');
     assert.equal(call(41, [10]), ALLOW, 'socket(AF_INET6)');
     assert.equal(call(41, [16]), TRAP, 'socket(AF_NETLINK)');

@@ -6,7 +6,7 @@ import type { HostSyscallRule } from '../platform/confine';
 import { NR } from '../syscalls/names';
 
 const ENOSYS = 38;
-const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
+const AF_INET = 2, AF_INET6 = 10;
 // pthread_create's clone flags (glibc: VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|
 // PARENT_SETTID|CHILD_CLEARTID), the stub template's fork (SIGCHLD only), and the app-thread
 // clone injected into a stub (VM|FS|FILES|SIGHAND|THREAD|SYSVSEM).
@@ -141,8 +141,10 @@ export const HOST_SYSCALL_GROUPS: { title: string; entries: Entry[] }[] = [
       ['accept4', 'take a connection on the control socket (bound before the pivot) or an app\'s listening socket'],
       ['recvmsg', 'read a control request and the fds passed with it (SCM_RIGHTS); the app\'s inet receives'],
       ['sendmsg', 'answer, and pass a terminal\'s fd; the app\'s inet sends'],
-      ['socket', 'unix sockets (control) and inet sockets (the app\'s TCP and UDP, in the sandbox\'s network ' +
-        'namespace; raw sockets fail, as no CAP_NET_RAW is kept)', { arg: 0, oneOf: [AF_UNIX, AF_INET, AF_INET6] }],
+      ['socket', 'inet sockets only (the app\'s TCP and UDP, in the sandbox\'s network namespace; raw sockets ' +
+        'fail, as no CAP_NET_RAW is kept). The control socket is made before confinement, and no new unix socket ' +
+        'is: one could reach a host service\'s abstract socket when the network namespace is the host\'s',
+      { arg: 0, oneOf: [AF_INET, AF_INET6] }],
       ['bind', 'the app\'s inet sockets (ports below 1024 only for an app holding CAP_NET_BIND_SERVICE)'],
       ['connect', 'the app\'s inet sockets (non-blocking; the sentry waits)'],
       ['listen', 'the app\'s inet sockets'],

@@ -134,8 +134,8 @@ export class InetSocket extends FileDescription {
       const len = ioBuf.readInt32LE(0);
       const buf = ioBuf.readUInt32LE(12) * 4294967296 + ioBuf.readUInt32LE(8);
       if (buf !== 0 && len < 0) return -E.EINVAL;
-      const want = buf === 0 ? 0 : Math.min(len, IFCONF_MAX);
-      const n = netIfconf(this.fd, ifBuf, want);
+      // A null buffer asks for the size needed; an empty one gets nothing.
+      const n = buf !== 0 && len === 0 ? 0 : netIfconf(this.fd, ifBuf, buf === 0 ? 0 : Math.min(len, IFCONF_MAX));
       if (n < 0) return n;
       if (buf !== 0 && n > 0 && t.mm.copyOut(buf, ifBuf, 0, n) < 0) return -E.EFAULT;
       ioBuf.writeInt32LE(n, 0);
