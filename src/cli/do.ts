@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { parseArgs, flag, UsageError } from './args';
 import { DEFAULT_MOUNTS, MountSpec, MountSpecError, mountSpecFromFlag, mountSpecFromVolume } from '../fs/mountspec';
 import { Logger } from '../util/log';
-import { selfArgv } from './self';
+import { selfArgv, selfEnv } from './self';
 import { ConfineError, spawnConfined, waitConfined } from '../platform/confine';
 import { CONFINED_FLAG } from '../sandbox/flags';
 
@@ -105,11 +105,10 @@ export function doCommand(argv: string[]): number {
  * Its network namespace is a new one with only loopback, or with hostNetwork the host's.
  */
 function runConfined(argv: string[], hostNetwork: boolean): number {
-  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   let pid: number;
   try {
     pid = spawnConfined(process.execPath, selfArgv(['do', CONFINED_FLAG, ...argv]),
-      env, [0, 1, 2], { detach: false, dieWithParent: true, netns: hostNetwork ? 'inherit' : 'new' });
+      selfEnv(), [0, 1, 2], { detach: false, dieWithParent: true, netns: hostNetwork ? 'inherit' : 'new' });
   } catch (e) {
     if (e instanceof ConfineError) throw new UsageError(`do: ${e.message} (--unconfined runs without them)`);
     throw e;

@@ -11,7 +11,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { Parsed, RuntimeError, UsageError, flag, parseArgs } from './args';
 import { Conversation, globalArgs, request, sendConsole, writePidFile } from './control';
 import { Globals, preservedFds, processAlive } from './oci';
-import { selfArgv } from './self';
+import { selfArgv, selfEnvRecord } from './self';
 import { StateDir } from './state';
 import { openHostPty } from '../platform/control';
 import {
@@ -177,7 +177,7 @@ async function spawnExecHelper(globals: Parsed, states: StateDir, id: string, pr
       // of the caller's (a caller reading them to their end must not wait for it).
       stdio: slave >= 0 ? [slave, 'ignore', 'ignore', ...preserved, 'pipe'] : ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'],
       detached: true,
-      env: { ...process.env, TSVISOR_EXEC_NOTIFY_FD: String(notifyFd) },
+      env: selfEnvRecord({ TSVISOR_EXEC_NOTIFY_FD: String(notifyFd) }),
     });
     const pid = await waitReady(child, notifyFd);
     return { child, pid };

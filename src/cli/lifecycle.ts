@@ -10,7 +10,7 @@ import * as path from 'path';
 import { ConfineError, NetnsChoice, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
 import { NetworkError, applyNetSysctls, netSysctls, netnsFor } from '../sandbox/oci/network';
 import { CONFINED_FLAG } from '../sandbox/flags';
-import { selfArgv } from './self';
+import { selfArgv, selfEnv } from './self';
 import { Parsed, UsageError, flag, parseArgs } from './args';
 import {
   Globals, RuntimeError, checkSupported, containerOptions, joinCgroup, leaveCgroups, loadBundle, preservedFds,
@@ -160,13 +160,12 @@ function startSandboxProcess(globals: Parsed, bundle: string, id: string,
   const extra = o.consoleSocket !== undefined ? ['--console-socket', path.resolve(o.consoleSocket)] : [];
   if (!o.detach) extra.push('--forward-signals');
   if (o.preserved.length > 0) extra.push('--preserve-fds', String(o.preserved.length));
-  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   const [readEnd, writeEnd] = pipePair();
   let pid: number;
   try {
     pid = spawnConfined(process.execPath,
       selfArgv([...globalArgs(globals), 'boot', CONFINED_FLAG, '--bundle', bundle, ...extra, id]),
-      env, [0, 1, 2, ...o.preserved, writeEnd],
+      selfEnv(), [0, 1, 2, ...o.preserved, writeEnd],
       { detach: o.detach, dieWithParent: false, netns: o.netns, beforeRun: o.beforeRun });
   } catch (e) {
     hostClose(readEnd);

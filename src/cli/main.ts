@@ -2,6 +2,7 @@
 import { RuntimeError, UsageError, parseArgs } from './args';
 import { StateError } from './state';
 import type { Globals } from './oci';
+import { restoreSelfEnv } from './self';
 
 const VERSION = '0.1.0';
 
@@ -108,6 +109,7 @@ function fail(e: unknown): number {
   return 1;
 }
 
+restoreSelfEnv();
 try {
   const r = main(process.argv.slice(2));
   if (typeof r === 'number') process.exitCode = r;

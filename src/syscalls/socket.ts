@@ -27,6 +27,7 @@ import { NR } from './names';
 import { SyscallTable } from './table';
 import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
+import { putTimeval, readTimeo } from './sock_timeo';
 import {
   inetAccept, inetBind, inetConnect, inetGetsockopt, inetListen, inetName, inetRecv, inetRecvControlLen, inetRecvFlags,
   inetSend, inetSetsockopt, inetShutdown, inetSocket,
@@ -807,15 +808,6 @@ export { UnixSocket };
 
 // ---- options ------------------------------------------------------------------------------
 
-function putTimeval(ns: number, at: number): void {
-  const usecTotal = Math.floor(ns / 1000);
-  const sec = Math.floor(usecTotal / 1e6);
-  scratch.writeUInt32LE(sec >>> 0, at);
-  scratch.writeUInt32LE(0, at + 4);
-  scratch.writeUInt32LE(usecTotal - sec * 1e6, at + 8);
-  scratch.writeUInt32LE(0, at + 12);
-}
-
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenp: number): number {
   const f = t.fdTable.get(fd | 0);
   if (f instanceof InetSocket) return inetGetsockopt(t, f, level | 0, name | 0, val, lenp);
@@ -850,7 +842,7 @@ function getsockopt(t: Task, fd: number, level: number, name: number, val: numbe
     case SO_SNDTIMEO_OLD:
     case SO_SNDTIMEO_NEW: {
       const v = name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW ? s.rcvtimeo : s.sndtimeo;
-      putTimeval(v > 0 ? v : 0, 0);
+      putTimeval(scratch, v > 0 ? v : 0, 0);
       size = 16;
       break;
     }
@@ -956,11 +948,8 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
     case SO_SNDTIMEO_OLD:
     case SO_SNDTIMEO_NEW: {
       if (len < 16) return -E.EINVAL;
-      const sec = scratch.readInt32LE(4) * TWO32 + scratch.readUInt32LE(0);
-      const usec = scratch.readInt32LE(12) * TWO32 + scratch.readUInt32LE(8);
-      if (usec < 0 || usec >= 1e6) return -E.EDOM;
-      // A negative time means "do not wait" (Linux stores a zero timeout); 0,0 means forever.
-      const ns = sec < 0 ? -1 : sec * 1e9 + usec * 1000;
+      const ns = readTimeo(scratch);
+      if (ns === null) return -E.EDOM;
       if (name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW) s.rcvtimeo = ns;
       else s.sndtimeo = ns;
       return 0;

@@ -25,6 +25,7 @@ import {
 import { O_CLOEXEC, O_NONBLOCK } from '../vfs/abi';
 import { vfsHooks } from '../vfs/hooks';
 import { EVENT_ERR, EVENT_HUP, EVENT_OUT } from '../waiter/waiter';
+import { putTimeval, readTimeo } from './sock_timeo';
 import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
 
@@ -272,15 +273,6 @@ export function inetRecvControlLen(): number {
   return recvInfo[1];
 }
 
-function putTimeval(ns: number): void {
-  const usecTotal = Math.floor(ns / 1000);
-  const sec = Math.floor(usecTotal / 1e6);
-  optBuf.writeUInt32LE(sec >>> 0, 0);
-  optBuf.writeUInt32LE(0, 4);
-  optBuf.writeUInt32LE(usecTotal - sec * 1e6, 8);
-  optBuf.writeUInt32LE(0, 12);
-}
-
 /** Copies n bytes of optBuf out as an option value: min(*lenp, n) bytes and the length. */
 function putOpt(t: Task, val: number, lenp: number, l: number, n: number): number {
   const k = Math.min(l, n);
@@ -297,7 +289,7 @@ export function inetGetsockopt(t: Task, s: InetSocket, level: number, name: numb
     switch (name) {
       case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW: {
         const v = name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW ? s.rcvtimeo : s.sndtimeo;
-        putTimeval(v > 0 ? v : 0);
+        putTimeval(optBuf, v > 0 ? v : 0, 0);
         return putOpt(t, val, lenp, l, 16);
       }
       case SO_LINGER:
@@ -323,11 +315,8 @@ export function inetSetsockopt(t: Task, s: InetSocket, level: number, name: numb
       case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW: {
         if (len < 16) return -E.EINVAL;
         if (t.mm.copyIn(val, optBuf, 0, 16) < 0) return -E.EFAULT;
-        const sec = optBuf.readInt32LE(4) * TWO32 + optBuf.readUInt32LE(0);
-        const usec = optBuf.readInt32LE(12) * TWO32 + optBuf.readUInt32LE(8);
-        if (usec < 0 || usec >= 1e6) return -E.EDOM;
-        // A negative time means "do not wait" (Linux stores a zero timeout); 0,0 means forever.
-        const ns = sec < 0 ? -1 : sec * 1e9 + usec * 1000;
+        const ns = readTimeo(optBuf);
+        if (ns === null) return -E.EDOM;
         if (name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW) s.rcvtimeo = ns;
         else s.sndtimeo = ns;
         return 0;
