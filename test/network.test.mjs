@@ -94,6 +94,19 @@ test('tsvisor do: a loopback-only namespace, or the host\'s with --network host'
       assert.equal(r.status, 0, explain(r));
       assert.equal(r.stdout, 'ping\n');
     });
+    await t.test('netlink route queries answer from the namespace; changes are refused', async () => {
+      const r = await tsvisor(['do', '--', process.execPath, '-e',
+        'const os = require("os"); const i = os.networkInterfaces(); console.log(Object.keys(i).join(), i.lo.map((a) => a.address).join())']);
+      assert.equal(r.status, 0, explain(r));
+      assert.equal(r.stdout, 'lo 127.0.0.1,::1\n');
+      if (IP === undefined) return;
+      const q = await tsvisor(['do', '--', IP, '-o', '-4', 'addr', 'show']);
+      assert.equal(q.status, 0, explain(q));
+      assert.match(q.stdout, /^1: lo\s+inet 127\.0\.0\.1\/8 /);
+      const w = await tsvisor(['do', '--', IP, 'link', 'set', 'lo', 'down']);
+      assert.notEqual(w.status, 0, explain(w));
+      assert.match(w.stderr, /Operation not permitted/);
+    });
     await t.test('a bad --network value is refused', async () => {
       const r = await tsvisor(['do', '--network', 'bridge', '--', BUSYBOX, 'true']);
       assert.notEqual(r.status, 0, explain(r));

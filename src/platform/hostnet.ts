@@ -1,6 +1,6 @@
-// Host sockets behind the app's inet sockets (src/net/inet): thin typed wrappers over
+// Host sockets behind the app's inet sockets (src/net/host): thin typed wrappers over
 // native/hostnet.cc. Every call returns >= 0 or -errno and never throws or blocks; the
-// sentry decides what may reach here (src/net/inet/policy.ts).
+// sentry decides what may reach here (src/net/host/policy.ts).
 import { native } from './native';
 
 /** An address buffer: sockaddr_storage (128 bytes), then its length as an int32 at 128. */

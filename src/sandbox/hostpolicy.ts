@@ -6,7 +6,7 @@ import type { HostSyscallRule } from '../platform/confine';
 import { NR } from '../syscalls/names';
 
 const ENOSYS = 38;
-const AF_INET = 2, AF_INET6 = 10;
+const AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
 // pthread_create's clone flags (glibc: VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|
 // PARENT_SETTID|CHILD_CLEARTID), the stub template's fork (SIGCHLD only), and the app-thread
 // clone injected into a stub (VM|FS|FILES|SIGHAND|THREAD|SYSVSEM).
@@ -141,16 +141,17 @@ export const HOST_SYSCALL_GROUPS: { title: string; entries: Entry[] }[] = [
       ['accept4', 'take a connection on the control socket (bound before the pivot) or an app\'s listening socket'],
       ['recvmsg', 'read a control request and the fds passed with it (SCM_RIGHTS); the app\'s inet receives'],
       ['sendmsg', 'answer, and pass a terminal\'s fd; the app\'s inet sends'],
-      ['socket', 'inet sockets only (the app\'s TCP and UDP, in the sandbox\'s network namespace; raw sockets ' +
-        'fail, as no CAP_NET_RAW is kept). The control socket is made before confinement, and no new unix socket ' +
+      ['socket', 'inet and netlink sockets only (the app\'s TCP and UDP, and read-only NETLINK_ROUTE queries, in ' +
+        'the sandbox\'s network namespace; raw sockets fail, as no CAP_NET_RAW is kept, and no CAP_NET_ADMIN is ' +
+        'kept to change the namespace). The control socket is made before confinement, and no new unix socket ' +
         'is: one could reach a host service\'s abstract socket when the network namespace is the host\'s',
-      { arg: 0, oneOf: [AF_INET, AF_INET6] }],
+      { arg: 0, oneOf: [AF_INET, AF_INET6, AF_NETLINK] }],
       ['bind', 'the app\'s inet sockets (ports below 1024 only for an app holding CAP_NET_BIND_SERVICE)'],
       ['connect', 'the app\'s inet sockets (non-blocking; the sentry waits)'],
       ['listen', 'the app\'s inet sockets'],
       ['getsockname', 'the app\'s inet sockets'],
       ['getpeername', 'the app\'s inet sockets'],
-      ['getsockopt', 'the app\'s inet sockets (an allow-list of options, src/net/inet/policy.ts)'],
+      ['getsockopt', 'the app\'s inet sockets (an allow-list of options, src/net/host/policy.ts)'],
       ['setsockopt', 'options on the control socket; the app\'s inet sockets (the same allow-list)'],
       ['shutdown', 'end a control connection; the app\'s inet sockets'],
     ],

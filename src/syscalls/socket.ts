@@ -1,13 +1,12 @@
 // Sockets. AF_UNIX sockets are served inside the sentry by src/net/unix; this file holds
 // their syscall surface: argument checks in Linux's order (net/socket.c), sockaddr_un and
 // msghdr/cmsghdr encoding, SCM_RIGHTS/SCM_CREDENTIALS, socket options and the read/write
-// entry points that fs_rw routes here for socket fds. AF_INET and AF_INET6 sockets are
-// host sockets (src/net/inet); their calls go on to socket_inet.ts once the fd and the
-// common arguments are checked here.
+// entry points that fs_rw routes here for socket fds. AF_INET and AF_INET6 sockets, and
+// NETLINK_ROUTE ones (read-only queries), are host sockets (src/net/host); their calls go
+// on to socket_host.ts once the fd and the common arguments are checked here.
 //
-// Other families (AF_NETLINK, AF_PACKET, ...) are refused with EAFNOSUPPORT by socket(2);
-// programs treat that as a missing feature (glibc's getaddrinfo falls back when it cannot
-// ask netlink for the interfaces' addresses).
+// Other families (AF_PACKET, AF_VSOCK, ...) are refused with EAFNOSUPPORT by socket(2);
+// programs treat that as a missing feature.
 import * as E from '../abi/errno';
 import { CAP_NET_ADMIN, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../auth/creds';
 import type { Task } from '../kernel/task';
@@ -16,8 +15,9 @@ import {
   SOCK_MAX_BUF, SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, SendCtl, SockState, UnixSocket, newUnixPair, newUnixSocket,
 } from '../net/unix/socket';
 import { AF_UNIX, SOCKADDR_UN_SIZE, SUN_PATH_OFFSET, UnixAddr, abstractAddr, pathAddr } from '../net/unix/names';
-import { AF_INET, AF_INET6, InetSocket } from '../net/inet/socket';
-import { POLICY_SUMMARY } from '../net/inet/policy';
+import { AF_INET, AF_INET6, HostSocket } from '../net/host/socket';
+import { POLICY_SUMMARY } from '../net/host/policy';
+import { AF_NETLINK } from '../net/host/netlink';
 import type { UserBuffers } from '../net/unix/queue';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFMT, S_IFSOCK } from '../vfs/abi';
 import type { FileDescription } from '../vfs/file';
@@ -29,9 +29,9 @@ import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
 import { putTimeval, readTimeo } from './sock_timeo';
 import {
-  inetAccept, inetBind, inetConnect, inetGetsockopt, inetListen, inetName, inetRecv, inetRecvControlLen, inetRecvFlags,
-  inetSend, inetSetsockopt, inetShutdown, inetSocket,
-} from './socket_inet';
+  hostAccept, hostBind, hostConnect, hostGetsockopt, hostListen, hostName, hostRecv, hostRecvControlLen, hostRecvFlags,
+  hostSend, hostSetsockopt, hostShutdown, createHostSocket,
+} from './socket_host';
 
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_RAW = 3, SOCK_MAX = 11;
@@ -139,7 +139,7 @@ const ctlBuf = Buffer.alloc(OPTMEM_MAX);
  * to classify their stdio (libuv: getsockname, SO_TYPE) as for an unnamed AF_UNIX stream
  * socket, which is what such stdio sockets are in practice.
  */
-function hostSocket(t: Task, fd: number): FileDescription | null {
+function stdioSocket(t: Task, fd: number): FileDescription | null {
   const f = t.fdTable.get(fd | 0);
   if (f === null || f instanceof UnixSocket || f.hostFd < 0) return null;
   return (f.inode.mode & S_IFMT) === S_IFSOCK ? f : null;
@@ -237,9 +237,9 @@ function checkCreate(domain: number, type: number, protocol: number): number {
 function socket(t: Task, domain: number, type: number, protocol: number): number {
   type |= 0;
   domain |= 0;
-  if ((domain === AF_INET || domain === AF_INET6) && t.kernel.inet &&
+  if ((domain === AF_INET || domain === AF_INET6 || domain === AF_NETLINK) && t.kernel.inet &&
     (type & ~SOCK_TYPE_MASK & ~(O_CLOEXEC | O_NONBLOCK)) === 0 && (type & SOCK_TYPE_MASK) < SOCK_MAX) {
-    return inetSocket(t, domain, type, protocol | 0);
+    return createHostSocket(t, domain, type, protocol | 0);
   }
   const kind = checkCreate(domain, type, protocol | 0);
   if (kind < 0) return kind;
@@ -283,7 +283,7 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
 
 function bind(t: Task, fd: number, addr: number, len: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetBind(t, f, addr, len | 0);
+  if (f instanceof HostSocket) return hostBind(t, f, addr, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   len |= 0;
@@ -299,7 +299,7 @@ function bind(t: Task, fd: number, addr: number, len: number): number {
 
 function listen(t: Task, fd: number, backlog: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetListen(f, backlog | 0);
+  if (f instanceof HostSocket) return hostListen(f, backlog | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   let b = backlog | 0;
@@ -309,7 +309,7 @@ function listen(t: Task, fd: number, backlog: number): number {
 
 function connect(t: Task, fd: number, addr: number, len: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetConnect(t, f, addr, len | 0);
+  if (f instanceof HostSocket) return hostConnect(t, f, addr, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   len |= 0;
@@ -343,7 +343,7 @@ function doAccept(t: Task, fd: number, addr: number, lenp: number, flags: number
   flags |= 0;
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -E.EINVAL;
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetAccept(t, f, addr, lenp, flags);
+  if (f instanceof HostSocket) return hostAccept(t, f, addr, lenp, flags);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
@@ -372,7 +372,7 @@ function accept4(t: Task, fd: number, addr: number, lenp: number, flags: number)
 
 function shutdown(t: Task, fd: number, how: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetShutdown(f, how | 0);
+  if (f instanceof HostSocket) return hostShutdown(f, how | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   return s.shutdown(how | 0);
@@ -380,18 +380,18 @@ function shutdown(t: Task, fd: number, how: number): number {
 
 function getsockname(t: Task, fd: number, addr: number, lenp: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetName(t, f, false, addr, lenp);
+  if (f instanceof HostSocket) return hostName(t, f, false, addr, lenp);
   const s = sock(t, fd);
-  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
+  if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   return putAddr(t, s.addr, nameOf(s.addr), addr, lenp);
 }
 
 function getpeername(t: Task, fd: number, addr: number, lenp: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetName(t, f, true, addr, lenp);
+  if (f instanceof HostSocket) return hostName(t, f, true, addr, lenp);
   const s = sock(t, fd);
-  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
+  if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   const p = s.peer;
   if (p === null || (s.type !== SOCK_DGRAM && s.state !== SockState.Established)) return -E.ENOTCONN;
@@ -504,12 +504,12 @@ function sendOn(t: Task, s: UnixSocket, c: SendCtl | null, to: UnixAddr | number
 
 function sendto(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, alen: number): number {
   const f = t.fdTable.get(fd | 0);
-  const s = f instanceof InetSocket ? f : sock(t, fd);
+  const s = f instanceof HostSocket ? f : sock(t, fd);
   if (typeof s === 'number') return s;
   flags |= 0;
   if (len < 0) return -E.EFAULT;
   if (len > 0x7ffff000) len = 0x7ffff000;
-  if (s instanceof InetSocket) return inetSend(t, s, io.setSingle(t, buf, len), flags, addr, alen | 0, 0, 0);
+  if (s instanceof HostSocket) return hostSend(t, s, io.setSingle(t, buf, len), flags, addr, alen | 0, 0, 0);
   let to: UnixAddr | number | null = null;
   let nameLen = 0;
   if (addr !== 0) {
@@ -544,14 +544,14 @@ function readMsghdr(t: Task, addr: number): number {
   return 0;
 }
 
-function sendmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: number): number {
+function sendmsgOne(t: Task, s: UnixSocket | HostSocket, msg: number, flags: number): number {
   let e = readMsghdr(t, msg);
   if (e < 0) return e;
-  if (s instanceof InetSocket) {
+  if (s instanceof HostSocket) {
     const total = readIovecs(t, hdr.iov, hdr.iovlen);
     if (total < 0) return total;
     if (hdr.controllen > 0x7fffffff) return -E.ENOBUFS;
-    return inetSend(t, s, io.setIovecs(t, hdr.iovlen, total), flags, hdr.name, hdr.namelen, hdr.control, hdr.controllen);
+    return hostSend(t, s, io.setIovecs(t, hdr.iovlen, total), flags, hdr.name, hdr.namelen, hdr.control, hdr.controllen);
   }
   let to: UnixAddr | number | null = null;
   const nameLen = hdr.namelen;
@@ -571,9 +571,9 @@ function sendmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: num
 }
 
 /** The socket behind fd, of either family: -EBADF, -ENOTSOCK, or the socket. */
-function anySock(t: Task, fd: number): UnixSocket | InetSocket | number {
+function anySock(t: Task, fd: number): UnixSocket | HostSocket | number {
   const f = t.fdTable.get(fd | 0);
-  return f instanceof InetSocket ? f : sock(t, fd);
+  return f instanceof HostSocket ? f : sock(t, fd);
 }
 
 function sendmsg(t: Task, fd: number, msg: number, flags: number): number {
@@ -623,7 +623,7 @@ function recvfrom(t: Task, fd: number, buf: number, len: number, flags: number, 
   if (len < 0) return -E.EFAULT;
   if (len > 0x7ffff000) len = 0x7ffff000;
   io.setSingle(t, buf, len);
-  if (s instanceof InetSocket) return inetRecv(t, s, io, flags | 0, addr, lenp, 0, 0);
+  if (s instanceof HostSocket) return hostRecv(t, s, io, flags | 0, addr, lenp, 0, 0);
   const r = recvOn(t, s, flags | 0);
   const from = rout.from;
   dropOut();
@@ -710,7 +710,7 @@ function deliverControl(t: Task, s: UnixSocket, flags: number): number {
   return 0;
 }
 
-function recvmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: number): number {
+function recvmsgOne(t: Task, s: UnixSocket | HostSocket, msg: number, flags: number): number {
   const e = readMsghdr(t, msg);
   if (e < 0) return e;
   const name = hdr.name;
@@ -718,7 +718,7 @@ function recvmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: num
   const total = readIovecs(t, hdr.iov, cnt);
   if (total < 0) return total;
   io.setIovecs(t, cnt, total);
-  if (s instanceof InetSocket) return inetRecvmsgDone(t, msg, inetRecv(t, s, io, flags, name, msg + 8, hdr.control,
+  if (s instanceof HostSocket) return hostRecvmsgDone(t, msg, hostRecv(t, s, io, flags, name, msg + 8, hdr.control,
     hdr.controllen));
   const r = recvOn(t, s, flags);
   if (r < 0) {
@@ -745,11 +745,11 @@ function recvmsgOne(t: Task, s: UnixSocket | InetSocket, msg: number, flags: num
 }
 
 /** recvmsg's last step on an inet socket: msg_controllen and msg_flags from the host's. */
-function inetRecvmsgDone(t: Task, msg: number, r: number): number {
+function hostRecvmsgDone(t: Task, msg: number, r: number): number {
   if (r < 0) return r;
-  scratch.writeInt32LE(inetRecvFlags(), 0);
+  scratch.writeInt32LE(hostRecvFlags(), 0);
   if (t.mm.copyOut(msg + 48, scratch, 0, 4) < 0) return -E.EFAULT;
-  scratch.writeUInt32LE(inetRecvControlLen() >>> 0, 0);
+  scratch.writeUInt32LE(hostRecvControlLen() >>> 0, 0);
   scratch.writeUInt32LE(0, 4);
   if (t.mm.copyOut(msg + 40, scratch, 0, 8) < 0) return -E.EFAULT;
   return r;
@@ -810,9 +810,9 @@ export { UnixSocket };
 
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenp: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetGetsockopt(t, f, level | 0, name | 0, val, lenp);
+  if (f instanceof HostSocket) return hostGetsockopt(t, f, level | 0, name | 0, val, lenp);
   const s = sock(t, fd);
-  if (s === -E.ENOTSOCK && hostSocket(t, fd) !== null) return hostSockopt(t, level, name, val, lenp);
+  if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return hostSockopt(t, level, name, val, lenp);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
   const l = readI32(t, lenp);
@@ -888,7 +888,7 @@ function hostSockopt(t: Task, level: number, name: number, val: number, lenp: nu
 
 function setsockopt(t: Task, fd: number, level: number, name: number, val: number, len: number): number {
   const f = t.fdTable.get(fd | 0);
-  if (f instanceof InetSocket) return inetSetsockopt(t, f, level | 0, name | 0, val, len | 0);
+  if (f instanceof HostSocket) return hostSetsockopt(t, f, level | 0, name | 0, val, len | 0);
   const s = sock(t, fd);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
@@ -974,7 +974,9 @@ export function register(tbl: SyscallTable): void {
   tbl.def(NR.socket, socket, 'partial',
     'AF_UNIX: SOCK_STREAM, SOCK_DGRAM (and SOCK_RAW as DGRAM), SOCK_SEQPACKET, served inside the sentry; ' +
     'AF_INET/AF_INET6: SOCK_STREAM and SOCK_DGRAM (TCP, UDP, and ICMP echo where net.ipv4.ping_group_range allows) ' +
-    'on host sockets; SOCK_RAW is EPERM (no CAP_NET_RAW on the host); AF_NETLINK, AF_PACKET and others: EAFNOSUPPORT');
+    'on host sockets; SOCK_RAW is EPERM (no CAP_NET_RAW on the host); AF_NETLINK: NETLINK_ROUTE only, read-only ' +
+    '(dumps and gets of links, addresses, routes, neighbours, rules; other requests EPERM); AF_PACKET and others: ' +
+    'EAFNOSUPPORT');
   tbl.def(NR.socketpair, socketpair, 'partial', 'AF_UNIX only (AF_INET: EOPNOTSUPP, others: EAFNOSUPPORT)');
   tbl.def(NR.bind, bind, 'partial', `${fam}: path names (socket inodes), abstract names, autobind; inet ports below ` +
     '1024 need CAP_NET_BIND_SERVICE in the sandbox');

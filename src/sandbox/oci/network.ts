@@ -2,7 +2,7 @@
 // and the config's network sysctls, written into that namespace from the host side.
 //
 // The sandbox serves the app's inet sockets with host sockets made in the sandbox
-// process's own network namespace (src/net/inet), so choosing that namespace is choosing
+// process's own network namespace (src/net/host), so choosing that namespace is choosing
 // the container's network, as runc's choice of the container's namespace is:
 //  - linux.namespaces has a network entry with a path (a pod's, made by CNI or the
 //    caller): the sandbox process is started inside it;

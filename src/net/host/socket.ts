@@ -19,6 +19,7 @@ import type { Mount } from '../../vfs/mount';
 import type { VfsTask } from '../../vfs/task';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from '../../waiter/waiter';
 import { sockMount, socketDentry } from '../sockfs';
+import { AF_NETLINK, readOnlyRequests } from './netlink';
 import { IFREQ_GETS, IFREQ_SIZE, SIOCATMARK, SIOCGIFCONF, SIOCINQ, SIOCOUTQ } from './policy';
 
 export const AF_INET = 2, AF_INET6 = 10;
@@ -48,7 +49,7 @@ const ioBuf = Buffer.alloc(IFREQ_SIZE);
 const IFCONF_MAX = 1024 * IFREQ_SIZE;
 const ifBuf = Buffer.alloc(IFCONF_MAX);
 
-export class InetSocket extends FileDescription {
+export class HostSocket extends FileDescription {
   /** SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none; < 0: do not wait), kept here: the host fd never blocks. */
   rcvtimeo = 0;
   sndtimeo = 0;
@@ -81,6 +82,14 @@ export class InetSocket extends FileDescription {
   override write(t: VfsTask, src: Uint8Array, srcOff: number, len: number, _pos: number): number {
     const task = t as Task;
     if (len === 0 && this.type === SOCK_STREAM) return 0;
+    if (this.family === AF_NETLINK) {
+      // src is app memory, which may change under the check: check and send a copy.
+      if (len > STAGE) return -E.EMSGSIZE;
+      stage.set(src.subarray(srcOff, srcOff + len), 0);
+      if (!readOnlyRequests(stage, len)) return -E.EPERM;
+      src = stage;
+      srcOff = 0;
+    }
     const r = this.sendChunk(task, src, srcOff, len, 0, noBuf, 0, noBuf, 0);
     if (r === -E.EPIPE) vfsHooks.brokenPipe(t);
     return r;
@@ -166,8 +175,8 @@ export function startDeadline(t: Task, timeo: number): void {
 }
 
 /** Wraps a new host socket fd (ownership passes to the description). */
-export function newInetSocket(t: Task, fd: number, family: number, type: number, protocol: number,
-  flags: number): InetSocket {
-  return new InetSocket(sockMount, socketDentry(t.creds.fsuid, t.creds.fsgid), 2 /* O_RDWR */ | (flags & O_NONBLOCK),
+export function newHostSocket(t: Task, fd: number, family: number, type: number, protocol: number,
+  flags: number): HostSocket {
+  return new HostSocket(sockMount, socketDentry(t.creds.fsuid, t.creds.fsgid), 2 /* O_RDWR */ | (flags & O_NONBLOCK),
     fd, family, type, protocol);
 }

@@ -1,4 +1,4 @@
-// The socket syscalls on inet sockets (src/net/inet): socket.ts checks the fd and the
+// The socket syscalls on inet sockets (src/net/host): socket.ts checks the fd and the
 // common arguments, then hands the call here. This file moves bytes between app memory
 // and the host socket: addresses (copied, length-checked, passed as they are: the host
 // and the app share the x86-64 Linux ABI), data through the sentry's staging buffer,
@@ -8,14 +8,15 @@ import * as E from '../abi/errno';
 import { CAP_NET_ADMIN, CAP_NET_BIND_SERVICE } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import {
-  AF_INET, AF_INET6, CONNECTING, InetSocket, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
-  SOCK_DGRAM, SOCK_STREAM, STAGE, fromBuf, newInetSocket, recvInfo, stage, startDeadline,
-} from '../net/inet/socket';
+  AF_INET, AF_INET6, CONNECTING, HostSocket, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+  SOCK_DGRAM, SOCK_STREAM, STAGE, fromBuf, newHostSocket, recvInfo, stage, startDeadline,
+} from '../net/host/socket';
 import {
   SOL_SOCKET, SO_LINGER, SO_RCVBUF,
   SO_RCVBUFFORCE, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
   optRule,
-} from '../net/inet/policy';
+} from '../net/host/policy';
+import { AF_NETLINK, NETLINK_ROUTE, kernelDestination, readOnlyRequests } from '../net/host/netlink';
 import type { UserBuffers } from '../net/unix/queue';
 import { hostPollOne } from '../platform/hostfile';
 import {
@@ -40,15 +41,20 @@ const ctlBuf = Buffer.alloc(CTL_MAX);
 const optBuf = Buffer.alloc(512);
 
 /** socket(AF_INET/AF_INET6, type, protocol): type and flags already checked by socket.ts. */
-export function inetSocket(t: Task, domain: number, type: number, protocol: number): number {
+export function createHostSocket(t: Task, domain: number, type: number, protocol: number): number {
   const kind = type & 0xf;
-  // Raw and packet access would need CAP_NET_RAW on the host, which the sandbox never has.
-  if (kind === SOCK_RAW) return -E.EPERM;
-  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) return -E.ESOCKTNOSUPPORT;
+  if (domain === AF_NETLINK) {
+    if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) return -E.ESOCKTNOSUPPORT;
+    if (protocol !== NETLINK_ROUTE) return -E.EPROTONOSUPPORT;
+  } else {
+    // Raw and packet access would need CAP_NET_RAW on the host, which the sandbox never has.
+    if (kind === SOCK_RAW) return -E.EPERM;
+    if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) return -E.ESOCKTNOSUPPORT;
+  }
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
   const fd = netSocket(domain, kind, protocol);
   if (fd < 0) return fd;
-  const s = newInetSocket(t, fd, domain, kind, protocol, type & O_NONBLOCK);
+  const s = newHostSocket(t, fd, domain, kind, protocol, type & O_NONBLOCK);
   const n = t.fdTable.install(s, 0, (type & O_CLOEXEC) !== 0);
   if (n < 0) s.decRef();
   return n;
@@ -73,7 +79,7 @@ function putAddr(t: Task, src: Buffer, addr: number, lenp: number): number {
   return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
 }
 
-export function inetBind(t: Task, s: InetSocket, addr: number, len: number): number {
+export function hostBind(t: Task, s: HostSocket, addr: number, len: number): number {
   const n = readAddr(t, addr, len);
   if (n < 0) return n;
   // Only a task with CAP_NET_BIND_SERVICE (in the sandbox) takes a port below the
@@ -86,12 +92,12 @@ export function inetBind(t: Task, s: InetSocket, addr: number, len: number): num
   return netBind(s.fd, addrBuf, n);
 }
 
-export function inetListen(s: InetSocket, backlog: number): number {
+export function hostListen(s: HostSocket, backlog: number): number {
   return netListen(s.fd, backlog);
 }
 
 /** connect(2): a stream connection waits for the handshake unless the socket is non-blocking. */
-export function inetConnect(t: Task, s: InetSocket, addr: number, len: number): number {
+export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): number {
   if (t.restarting && t.ioProgress === CONNECTING) {
     // Woken: the handshake ended (or the wait did).
     const ev = hostPollOne(s.fd, EVENT_OUT);
@@ -114,6 +120,7 @@ export function inetConnect(t: Task, s: InetSocket, addr: number, len: number): 
   }
   const n = readAddr(t, addr, len);
   if (n < 0) return n;
+  if (s.family === AF_NETLINK && !kernelDestination(addrBuf, n)) return -E.EPERM;
   const r = netConnect(s.fd, addrBuf, n);
   if (r !== -E.EINPROGRESS || s.nonblocking) return r;
   if (s.sndtimeo < 0) return r;
@@ -123,13 +130,13 @@ export function inetConnect(t: Task, s: InetSocket, addr: number, len: number): 
   return t.blockOnHostFd(s.fd, EVENT_OUT | EVENT_ERR | EVENT_HUP, t.sysDeadline);
 }
 
-export function inetAccept(t: Task, s: InetSocket, addr: number, lenp: number, flags: number): number {
+export function hostAccept(t: Task, s: HostSocket, addr: number, lenp: number, flags: number): number {
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
   startDeadline(t, s.rcvtimeo);
   const fd = netAccept(s.fd, nameBuf);
   if (fd === -E.EAGAIN) return s.wouldBlock(t, 0x1 /* EVENT_IN */, false, s.rcvtimeo);
   if (fd < 0) return fd;
-  const n = newInetSocket(t, fd, s.family, s.type, s.protocol, flags & O_NONBLOCK);
+  const n = newHostSocket(t, fd, s.family, s.type, s.protocol, flags & O_NONBLOCK);
   if (addr !== 0) {
     const r = putAddr(t, nameBuf, addr, lenp);
     if (r < 0) {
@@ -142,11 +149,11 @@ export function inetAccept(t: Task, s: InetSocket, addr: number, lenp: number, f
   return nfd;
 }
 
-export function inetShutdown(s: InetSocket, how: number): number {
+export function hostShutdown(s: HostSocket, how: number): number {
   return netShutdown(s.fd, how);
 }
 
-export function inetName(t: Task, s: InetSocket, peer: boolean, addr: number, lenp: number): number {
+export function hostName(t: Task, s: HostSocket, peer: boolean, addr: number, lenp: number): number {
   const r = netName(s.fd, peer, nameBuf);
   if (r < 0) return r;
   return putAddr(t, nameBuf, addr, lenp);
@@ -175,12 +182,13 @@ function readControl(t: Task, control: number, len: number): number {
  * app pointer, 0 for none), with control data. A blocking stream send goes on until all
  * is sent, keeping its progress in t.ioProgress across waits.
  */
-export function inetSend(t: Task, s: InetSocket, io: UserBuffers, flags: number, addr: number, alen: number,
+export function hostSend(t: Task, s: HostSocket, io: UserBuffers, flags: number, addr: number, alen: number,
   control: number, clen: number): number {
   let an = 0;
   if (addr !== 0 && alen !== 0) {
     an = readAddr(t, addr, alen);
     if (an < 0) return an;
+    if (s.family === AF_NETLINK && !kernelDestination(addrBuf, an)) return -E.EPERM;
   }
   const cn = readControl(t, control, clen);
   if (cn < 0) return cn;
@@ -195,6 +203,8 @@ export function inetSend(t: Task, s: InetSocket, io: UserBuffers, flags: number,
       t.ioProgress = 0;
       return done > 0 ? done : -E.EFAULT;
     }
+    // Checked in the sentry's copy: the app's memory may change under the check.
+    if (s.family === AF_NETLINK && !readOnlyRequests(stage, n)) return -E.EPERM;
     const r = s.sendChunk(t, stage, 0, n, flags, addrBuf, an, ctlBuf, done === 0 ? cn : 0);
     if (r === BLOCKED) {
       t.ioProgress = done;
@@ -222,7 +232,7 @@ export function inetSend(t: Task, s: InetSocket, io: UserBuffers, flags: number,
  * control messages (recvInfo[1] bytes; recvInfo[0] holds the host's msg_flags).
  * MSG_WAITALL on a stream goes on until io is full, keeping its progress across waits.
  */
-export function inetRecv(t: Task, s: InetSocket, io: UserBuffers, flags: number, name: number, namelenp: number,
+export function hostRecv(t: Task, s: HostSocket, io: UserBuffers, flags: number, name: number, namelenp: number,
   control: number, controllen: number): number {
   const cl = control !== 0 ? Math.min(controllen, CTL_MAX) : 0;
   const total = io.total;
@@ -264,12 +274,12 @@ export function inetRecv(t: Task, s: InetSocket, io: UserBuffers, flags: number,
   return done;
 }
 
-/** For recvmsg: the host's msg_flags and control length of the last inetRecv. */
-export function inetRecvFlags(): number {
+/** For recvmsg: the host's msg_flags and control length of the last hostRecv. */
+export function hostRecvFlags(): number {
   return recvInfo[0];
 }
 
-export function inetRecvControlLen(): number {
+export function hostRecvControlLen(): number {
   return recvInfo[1];
 }
 
@@ -281,7 +291,7 @@ function putOpt(t: Task, val: number, lenp: number, l: number, n: number): numbe
   return t.mm.copyOut(lenp, scratch, 0, 4) < 0 ? -E.EFAULT : 0;
 }
 
-export function inetGetsockopt(t: Task, s: InetSocket, level: number, name: number, val: number, lenp: number): number {
+export function hostGetsockopt(t: Task, s: HostSocket, level: number, name: number, val: number, lenp: number): number {
   const l = readI32(t, lenp);
   if (l === null) return -E.EFAULT;
   if (l < 0) return -E.EINVAL;
@@ -308,7 +318,7 @@ export function inetGetsockopt(t: Task, s: InetSocket, level: number, name: numb
   return putOpt(t, val, lenp, l, n);
 }
 
-export function inetSetsockopt(t: Task, s: InetSocket, level: number, name: number, val: number, len: number): number {
+export function hostSetsockopt(t: Task, s: HostSocket, level: number, name: number, val: number, len: number): number {
   if (len < 0) return -E.EINVAL;
   if (level === SOL_SOCKET) {
     switch (name) {

@@ -5,7 +5,7 @@
 // or handled by the sentry itself (timeouts, linger, the *FORCE buffer sizes).
 // gVisor's hostinet keeps a similar list for the same reason.
 
-export const SOL_SOCKET = 1, SOL_IP = 0, SOL_TCP = 6, SOL_UDP = 17, SOL_IPV6 = 41;
+export const SOL_SOCKET = 1, SOL_IP = 0, SOL_TCP = 6, SOL_UDP = 17, SOL_IPV6 = 41, SOL_NETLINK = 270;
 
 export const SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_LINGER = 13, SO_RCVTIMEO_OLD = 20,
   SO_SNDTIMEO_OLD = 21, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33, SO_PROTOCOL = 38, SO_DOMAIN = 39,
@@ -52,6 +52,10 @@ allow(SOL_IPV6, [16, 17, 18, 19, 23, 25, 26, 49, 51, 66, 67, 78], true);
 allow(SOL_IPV6, [20, 21], true, 20);
 allow(SOL_IPV6, [24], false);
 
+// SOL_NETLINK (NETLINK_ROUTE sockets): ADD/DROP_MEMBERSHIP (listen to a group's
+// notifications), PKTINFO, NO_ENOBUFS, CAP_ACK, EXT_ACK, GET_STRICT_CHK.
+allow(SOL_NETLINK, [1, 2, 3, 5, 10, 11, 12], true);
+
 /** The rule for (level, name), or undefined when the option is refused. */
 export function optRule(level: number, name: number): OptRule | undefined {
   if (level < 0 || level > 0xffff || name < 0 || name > 0xffff) return undefined;
@@ -70,4 +74,4 @@ export const POLICY_SUMMARY =
   'SOL_SOCKET (buffers, reuse, keepalive, timestamps, priority; timeouts and linger kept by the sentry), ' +
   'IPPROTO_TCP (nodelay, cork, keepalive tuning, maxseg, user timeout, fastopen, congestion, info), ' +
   'IPPROTO_UDP (cork, GSO/GRO), IPPROTO_IP and IPPROTO_IPV6 (ttl/hops, tos/tclass, pktinfo, recverr, ' +
-  'v6only, multicast); others ENOPROTOOPT';
+  'v6only, multicast), SOL_NETLINK (groups, acks, strict checking); others ENOPROTOOPT';
