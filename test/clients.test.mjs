@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { ROOT } from './lib/sandbox.mjs';
 import { ociArchive } from './lib/ociimage.mjs';
-import { GrpcClient } from './lib/grpc.mjs';
+import { GrpcClient, decode } from './lib/grpc.mjs';
 import { readFileSync } from 'node:fs';
 
 const CI = !!process.env.CI;
@@ -88,6 +88,24 @@ test('clients', async (t) => {
     assert.equal(r.status, 0, explain(r));
     r = P('rm', 'tsv-bg');
     assert.equal(r.status, 0, explain(r));
+
+    // The container's network is podman's (the bridge namespace netavark made, joined by
+    // its path): a server in the sandbox answers on a port published on the host.
+    const port = 20000 + (process.pid % 10000);
+    r = P('run', '-d', '--name', 'tsv-web', '-p', `${port}:80`, 'tsvisor-busybox', 'sh', '-c',
+      'mkdir -p /www && echo served from the sandbox > /www/index.html && exec busybox httpd -f -p 80 -h /www');
+    assert.equal(r.status, 0, explain(r));
+    try {
+      let got = null;
+      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
+        if (i > 0) sh('sleep', ['0.2']);
+        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://127.0.0.1:${port}/`]);
+      }
+      assert.equal(got.status, 0, explain(got));
+      assert.equal(got.stdout, 'served from the sandbox\n');
+    } finally {
+      P('rm', '-f', '-t', '0', 'tsv-web');
+    }
   });
 
   await t.test('containerd: ctr run --runc-binary tsvisor', async (t) => {
@@ -168,12 +186,25 @@ test('clients', async (t) => {
     const dir = join(base, 'cri');
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const sock = join(dir, 'c.sock');
+    // Debian's containernetworking-plugins, for a pod on a bridge network of its own.
+    const CNI_BIN = ['/usr/lib/cni', '/opt/cni/bin'].find((d) => existsSync(join(d, 'bridge')));
+    const bridge = `tsvcni${process.pid % 10000}`;
+    const subnet = `10.214.${process.pid % 250}`;
+    mkdirSync(join(dir, 'cni-conf'), { recursive: true });
+    writeFileSync(join(dir, 'cni-conf', '10-tsvisor-test.conflist'), JSON.stringify({
+      cniVersion: '1.0.0', name: 'tsvisor-test',
+      plugins: [
+        { type: 'bridge', bridge, isGateway: true, ipMasq: false,
+          ipam: { type: 'host-local', ranges: [[{ subnet: `${subnet}.0/24` }]], dataDir: join(dir, 'cni-ipam') } },
+        { type: 'loopback' },
+      ],
+    }));
     const cri = '[plugins."io.containerd.grpc.v1.cri"';
     writeFileSync(join(dir, 'config.toml'), [
       'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`, '[grpc]', `  address = "${sock}"`,
       `${cri}]`, '  sandbox_image = "localhost/tsvisor-pause:latest"', '  disable_apparmor = true',
       '  restrict_oom_score_adj = true',
-      `${cri}.cni]`, `  bin_dir = "${dir}/cni-bin"`, `  conf_dir = "${dir}/cni-conf"`,
+      `${cri}.cni]`, `  bin_dir = "${CNI_BIN ?? join(dir, 'cni-bin')}"`, `  conf_dir = "${dir}/cni-conf"`,
       // Naming any runtime replaces containerd's built-in list, so runc (the default) is named too.
       `${cri}.containerd.runtimes.runc]`, '  runtime_type = "io.containerd.runc.v2"',
       `${cri}.containerd.runtimes.tsvisor]`, '  runtime_type = "io.containerd.runc.v2"',
@@ -191,6 +222,7 @@ test('clients', async (t) => {
         `kill -9 "$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/' "$s")" 2>/dev/null; done; ` +
         `pkill -9 -f "containerd-shim-runc-v2 .*-address ${sock}" || true`]);
       sh('sh', ['-c', `grep " ${dir}/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+      sh('ip', ['link', 'del', bridge]);
       rmSync(dir, { recursive: true, force: true });
     });
     for (let i = 0; i < 100 && C('version').status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
@@ -250,5 +282,47 @@ test('clients', async (t) => {
     await client.call(RS, 'RemovePodSandbox', { 1: podId });
     const left = await client.call(RS, 'ListPodSandbox', {});
     assert.equal(left[1], undefined, 'a pod sandbox is left');
+
+    // A pod on a CNI bridge network: containerd makes the pod's network namespace and
+    // gives its path; the container's sandbox process is started in it, so the app sees
+    // the pod's address and a server in it answers the host on that address.
+    if (CNI_BIN === undefined) {
+      t.diagnostic('no CNI plugins (containernetworking-plugins): the pod-network part is not run');
+      return;
+    }
+    const POD = 0;
+    const netPod = { ...podConfig, 1: { 1: 'tsv-netpod', 2: 'uid-2', 3: 'default', 4: 0 }, 2: 'tsv-netpod',
+      8: { 2: { 1: { 1: POD, 2: CONTAINER } } } };
+    const pod2 = await client.call(RS, 'RunPodSandbox', { 1: netPod, 2: 'tsvisor' });
+    const pod2Id = pod2[1][0].toString();
+    try {
+      const status = decode((await client.call(RS, 'PodSandboxStatus', { 1: pod2Id }))[1][0]);
+      const podIp = decode(status[5][0])[1][0].toString();
+      assert.ok(podIp.startsWith(`${subnet}.`), `pod IP ${podIp}`);
+      const web = await client.call(RS, 'CreateContainer', {
+        1: pod2Id,
+        2: { 1: { 1: 'web' }, 2: { 1: 'localhost/tsvisor-busybox:latest' }, 3: ['sh'],
+          4: ['-c', 'busybox ifconfig eth0; busybox mkdir -p /www && echo served from the pod > /www/index.html && ' +
+            'exec busybox httpd -f -p 8080 -h /www'], 11: 'web.log',
+          15: { 2: { 3: { 1: POD, 2: CONTAINER } } } },
+        3: netPod,
+      });
+      const webId = web[1][0].toString();
+      await client.call(RS, 'StartContainer', { 1: webId });
+      let got = null;
+      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
+        if (i > 0) await new Promise((res) => setTimeout(res, 200));
+        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://${podIp}:8080/`]);
+      }
+      assert.equal(got.status, 0, explain(got));
+      assert.equal(got.stdout, 'served from the pod\n');
+      const webLog = readFileSync(join(dir, 'logs', 'web.log'), 'utf8');
+      assert.ok(webLog.includes(`inet addr:${podIp} `), webLog);
+      await client.call(RS, 'StopContainer', { 1: webId, 2: 1 });
+      await client.call(RS, 'RemoveContainer', { 1: webId });
+    } finally {
+      await client.call(RS, 'StopPodSandbox', { 1: pod2Id });
+      await client.call(RS, 'RemovePodSandbox', { 1: pod2Id });
+    }
   });
 });

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConfineError, NetnsChoice, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
-import { NetworkError, applyNetSysctls, netSysctls, netnsFor } from '../sandbox/oci/network';
+import { NetworkError, appPortStart, applyNetSysctls, netSysctls, netnsFor } from '../sandbox/oci/network';
 import { CONFINED_FLAG } from '../sandbox/flags';
 import { selfArgv, selfEnv } from './self';
 import { Parsed, UsageError, flag, parseArgs } from './args';
@@ -98,10 +98,12 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
   const { plan } = checkSupported(c, g, consoleSocket !== undefined);
   const netns = netnsFor(c, g.network);
   let sysctls: [string, string][];
+  let portStart: number | null;
   try {
     sysctls = netSysctls(c, netns);
+    portStart = appPortStart(c, netns);
   } catch (e) {
-    throw e instanceof NetworkError ? new RuntimeError(e.message) : e;
+    throw e instanceof NetworkError || e instanceof ConfineError ? new RuntimeError(e.message) : e;
   }
   const states = new StateDir(g.root);
   const st: ContainerState = {
@@ -113,10 +115,10 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
     // What `update` starts from.
     states.writeResources(id, c.resources);
     st.pid = startSandboxProcess(globals, bundle, id, {
-      consoleSocket, detach, preserved, netns, beforeRun: (pid) => {
+      consoleSocket, detach, preserved, netns, portStart, beforeRun: (pid) => {
         joinCgroup(c, plan, id, states.dir(id), pid);
         try {
-          applyNetSysctls(pid, sysctls);
+          applyNetSysctls(pid, sysctls, netns);
         } catch (e) {
           throw e instanceof NetworkError ? new RuntimeError(e.message) : e;
         }
@@ -155,11 +157,14 @@ function killQuietly(pid: number): void {
  * keep their numbers (3, 4, ...) and the report pipe follows them.
  */
 function startSandboxProcess(globals: Parsed, bundle: string, id: string,
-  o: { consoleSocket?: string; detach: boolean; preserved: number[]; netns: NetnsChoice; beforeRun: (pid: number) => void }):
-  number {
+  o: {
+    consoleSocket?: string; detach: boolean; preserved: number[]; netns: NetnsChoice; portStart: number | null;
+    beforeRun: (pid: number) => void;
+  }): number {
   const extra = o.consoleSocket !== undefined ? ['--console-socket', path.resolve(o.consoleSocket)] : [];
   if (!o.detach) extra.push('--forward-signals');
   if (o.preserved.length > 0) extra.push('--preserve-fds', String(o.preserved.length));
+  if (o.portStart !== null) extra.push('--unprivileged-port-start', String(o.portStart));
   const [readEnd, writeEnd] = pipePair();
   let pid: number;
   try {
@@ -205,7 +210,7 @@ function startSandboxProcess(globals: Parsed, bundle: string, id: string,
 export function bootCommand(argv: string[], g: Globals): number {
   const p = parseArgs(argv, {
     bundle: { value: true }, 'console-socket': { value: true }, 'forward-signals': {}, 'preserve-fds': { value: true },
-    [CONFINED_FLAG.slice(2)]: {},
+    'unprivileged-port-start': { value: true }, [CONFINED_FLAG.slice(2)]: {},
   });
   const id = p.rest[0];
   const bundle = flag(p, 'bundle') as string;
@@ -251,6 +256,7 @@ export function bootCommand(argv: string[], g: Globals): number {
     }
     const sb = bootSandbox({
       ...containerOptions(c, proc, pids, g, seccomp, id), stdioFds, preservedFds: preserved,
+      unprivPortStart: portStartFlag(flag(p, 'unprivileged-port-start')),
       consoleStdio: stdioFds !== undefined, confine: confineSandbox,
     });
     if (typeof sb === 'number') {
@@ -268,6 +274,14 @@ export function bootCommand(argv: string[], g: Globals): number {
     }
     throw e;
   }
+}
+
+/** boot's --unprivileged-port-start (create computes it; see network.ts appPortStart). */
+function portStartFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65536) throw new UsageError(`boot: --unprivileged-port-start ${v}: not a port`);
+  return n;
 }
 
 export function startCommand(argv: string[], g: Globals): number {

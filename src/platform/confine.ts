@@ -155,17 +155,17 @@ function openNetns(p: string): number {
 }
 
 /**
- * Runs fn in the network namespace of process pid (this thread only), for the writes to
- * /proc/sys/net that set a container's network sysctls; they need the host's privileges
- * over that namespace, which the sandbox process does not have.
+ * Runs fn in the network namespace at nsPath (this thread only), for reading and writing
+ * a container's network sysctls in /proc/sys/net (which shows the reader's namespace);
+ * writes need the host's privileges over that namespace, which the sandbox process lacks.
  */
-export function inNetnsOf(pid: number, fn: () => void): void {
-  const nsFd = openNetns(`/proc/${pid}/ns/net`);
+export function inNetns<T>(nsPath: string, fn: () => T): T {
+  const nsFd = openNetns(nsPath);
   const old = native.netnsEnter(nsFd);
   fs.closeSync(nsFd);
-  if (old < 0) throw new ConfineError(`cannot enter the sandbox process's network namespace: errno ${-old}`);
+  if (old < 0) throw new ConfineError(`cannot enter the network namespace ${nsPath}: errno ${-old}`);
   try {
-    fn();
+    return fn();
   } finally {
     const back = native.netnsLeave(old);
     if (back < 0) throw new ConfineError(`cannot return to this command's network namespace: errno ${-back}`);

@@ -57,6 +57,8 @@ export interface DoOptions {
   rootReadonly?: boolean;
   /** Inet sockets (host sockets in this process's network namespace): see KernelOptions.inet. */
   inet?: boolean;
+  /** The namespace's unprivileged port start for apps (default: read from /proc/sys at boot). */
+  unprivPortStart?: number;
   /** The first process's credentials (default: root with every capability). */
   creds?: Credentials;
   /** Its resource limits (default: the caller's). */
@@ -249,7 +251,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
   const stdio = [...(o.stdioFds ?? [0, 1, 2]), ...(o.preservedFds ?? [])]
     .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true), false, o.consoleStdio === true && i < 3));
   const cpu = readCpuInfo();
-  const unprivPortStart = readUnprivPortStart();
+  const unprivPortStart = o.unprivPortStart ?? readUnprivPortStart();
   const hostname = o.hostname ?? os.hostname();
   const rlimits = o.rlimits ?? callerRlimits();
   let tracer: StraceT | null = null;

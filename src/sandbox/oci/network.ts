@@ -11,7 +11,7 @@
 //  - no network entry: the caller's (the host's) network, as runc shares it;
 //  - `--network none` overrides all three with a new, loopback-only namespace.
 import * as fs from 'fs';
-import { NetnsChoice, inNetnsOf } from '../../platform/confine';
+import { NetnsChoice, inNetns } from '../../platform/confine';
 import type { ContainerConfig } from './config';
 
 export class NetworkError extends Error {}
@@ -35,14 +35,47 @@ export function netSysctls(c: ContainerConfig, netns: NetnsChoice): [string, str
   return out;
 }
 
+const PORT_START = 'net.ipv4.ip_unprivileged_port_start';
+const PORT_START_FILE = '/proc/sys/net/ipv4/ip_unprivileged_port_start';
+
 /**
- * Writes sysctls in the network namespace of process pid (the sandbox process, waiting
- * to run). A key is dot- or slash-separated names; it is written to /proc/sys/KEY.
+ * The lowest port an app without CAP_NET_BIND_SERVICE may bind, which the sentry
+ * enforces: the config's net.ipv4.ip_unprivileged_port_start, or the namespace's own
+ * (Linux's default, 1024, in a new one). null for the host's namespace: the sandbox
+ * process reads it there itself.
  */
-export function applyNetSysctls(pid: number, sysctls: [string, string][]): void {
-  if (sysctls.length === 0) return;
-  inNetnsOf(pid, () => {
-    for (const [k, v] of sysctls) {
+export function appPortStart(c: ContainerConfig, netns: NetnsChoice): number | null {
+  const v = c.sysctl[PORT_START];
+  if (v !== undefined) {
+    const n = Number(v.trim());
+    if (!Number.isInteger(n) || n < 0 || n > 65536) {
+      throw new NetworkError(`config.json: linux.sysctl.${PORT_START}: "${v}" is not a port number`);
+    }
+    return n;
+  }
+  if (netns === 'inherit') return null;
+  if (netns === 'new') return 1024;
+  try {
+    return inNetns(netns.path, () => Number.parseInt(fs.readFileSync(PORT_START_FILE, 'latin1'), 10));
+  } catch (e) {
+    throw new NetworkError(`cannot read ${PORT_START} of the network namespace ${netns.path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Writes the config's net.* sysctls in the network namespace of the sandbox process
+ * (pid, waiting to run); a key is dot- or slash-separated names, written to
+ * /proc/sys/KEY. In a namespace it joined, the sandbox process holds no capability, so
+ * ip_unprivileged_port_start is set to 0 there, as Docker sets it for its containers:
+ * the sandbox process can then bind what an app asks, and the sentry keeps the real
+ * limit (appPortStart) for apps without CAP_NET_BIND_SERVICE.
+ */
+export function applyNetSysctls(pid: number, sysctls: [string, string][], netns: NetnsChoice): void {
+  const all: [string, string][] = [...sysctls];
+  if (typeof netns === 'object') all.push([PORT_START, '0']);
+  if (all.length === 0) return;
+  inNetns(`/proc/${pid}/ns/net`, () => {
+    for (const [k, v] of all) {
       const file = `/proc/sys/${k.replace(/\./g, '/')}`;
       try {
         fs.writeFileSync(file, v);
