@@ -101,7 +101,7 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
   let portStart: number | null;
   try {
     sysctls = netSysctls(c, netns);
-    portStart = appPortStart(c, netns);
+    portStart = appPortStart(c, netns, g.root);
   } catch (e) {
     throw e instanceof NetworkError || e instanceof ConfineError ? new RuntimeError(e.message) : e;
   }

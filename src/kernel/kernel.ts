@@ -10,6 +10,7 @@ import { HOST_SIGNAL_TOKEN, hostSignals, takeHostSignals } from '../platform/hos
 import { Context, EventKind, Platform, PlatformEvent } from '../platform/platform';
 import { ORIG_RAX, RAX, RIP, RDI, RDX, R10, R8, R9, RSI, getReg, setReg } from '../platform/regs';
 import type { Logger } from '../util/log';
+import { EVENT_IN, EVENT_OUT, EVENT_PRI, WaitQueue } from '../waiter/waiter';
 import { BLOCKED, EXITED, NO_RETURN } from './results';
 import {
   CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIGKILL, SIGSEGV,
@@ -135,6 +136,12 @@ export class Kernel {
   private readonly hostWaiters = new Map<number, { events: number; tasks: Task[]; armed?: boolean }>();
   /** How many host fds have a live epoll registration (kept so the loop need not scan). */
   private armedHostFds = 0;
+  /**
+   * Host fds registered for good, edge-triggered (the app's host sockets): every edge the
+   * host reports notifies the queue, which gives epoll's EPOLLET its meaning; a task
+   * waiting on one only counts as a watcher (no registration of its own).
+   */
+  private readonly hostQueues = new Map<number, WaitQueue>();
   /** Serves the sandbox's control requests when the platform reports some (set by the sandbox). */
   onControl: (() => void) | null = null;
   /** Tasks whose wait is already satisfied as they park (a host fd that cannot be polled). */
@@ -273,7 +280,7 @@ export class Kernel {
           for (let i = 0; i < ev.fdCount; i++) {
             const tok = ev.fdTokens[i];
             if (tok === HOST_SIGNAL_TOKEN) this.hostSignalHandler?.(takeHostSignals());
-            else this.onHostFd(tok);
+            else this.onHostFd(tok, ev.fdEvents[i]);
           }
           break;
         case EventKind.Timeout:
@@ -513,6 +520,14 @@ export class Kernel {
       this.hostWaiters.set(fd, w);
     }
     w.tasks.push(t);
+    if (this.hostQueues.has(fd)) {
+      // Registered for good: the next edge wakes the waiters; they keep the loop watching.
+      if (!w.armed) {
+        w.armed = true;
+        this.armedHostFds++;
+      }
+      return;
+    }
     if ((w.events & events) !== events || !w.armed) {
       if (w.armed) {
         this.platform.unwatchFd(fd);
@@ -534,7 +549,7 @@ export class Kernel {
       if (w.tasks.length === 0) {
         this.hostWaiters.delete(fd);
         if (w.armed) {
-          this.platform.unwatchFd(fd);
+          if (!this.hostQueues.has(fd)) this.platform.unwatchFd(fd);
           this.armedHostFds--;
         }
       }
@@ -542,7 +557,36 @@ export class Kernel {
     t.blockHostFds.length = 0;
   }
 
-  private onHostFd(fd: number): void {
+  /**
+   * Registers host fd for good, edge-triggered, for every event: q hears of each edge.
+   * False if the host cannot poll it.
+   */
+  watchHostQueue(fd: number, q: WaitQueue): boolean {
+    const EPOLLET = 0x80000000, EPOLLRDHUP = 0x2000;
+    if (this.platform.watchFd(fd, (EVENT_IN | EVENT_OUT | EVENT_PRI | EPOLLRDHUP | EPOLLET) | 0, fd) < 0) return false;
+    this.hostQueues.set(fd, q);
+    return true;
+  }
+
+  /** Ends a watchHostQueue registration (before the fd is closed). */
+  unwatchHostQueue(fd: number): void {
+    if (!this.hostQueues.delete(fd)) return;
+    this.platform.unwatchFd(fd);
+    const w = this.hostWaiters.get(fd);
+    if (w !== undefined && w.armed) {
+      w.armed = false;
+      this.armedHostFds--;
+    }
+  }
+
+  private onHostFd(fd: number, events: number): void {
+    const q = this.hostQueues.get(fd);
+    if (q !== undefined) {
+      q.notify(events & 0xffff);
+      const w = this.hostWaiters.get(fd);
+      if (w !== undefined) for (const t of w.tasks.slice()) this.wake(t, false);
+      return;
+    }
     const w = this.hostWaiters.get(fd);
     if (w === undefined) return;
     // One-shot: fired. Drop the (now disabled) registration so the next waiter can add it.

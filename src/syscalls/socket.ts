@@ -124,6 +124,31 @@ class Iov implements UserBuffers {
   scatter(pos: number, src: Uint8Array, off: number, n: number): number {
     return this.walk(pos, src, off, n, true);
   }
+
+  writable(pos: number, n: number): number {
+    const mm = this.t.mm;
+    let ok = 0;
+    if (this.single) {
+      while (ok < n && mm.translate(this.base + pos + ok, n - ok, true) === 0) ok += mm.xLen;
+      return Math.min(ok, n);
+    }
+    let at = 0;
+    for (let i = 0; i < this.cnt && ok < n; i++) {
+      const v = iov(i);
+      const end = at + v.len;
+      if (end > pos) {
+        let p = Math.max(pos, at);
+        while (p < end && ok < n) {
+          if (mm.translate(v.base + (p - at), end - p, true) < 0) return ok;
+          const k = Math.min(mm.xLen, n - ok);
+          ok += k;
+          p += k;
+        }
+      }
+      at = end;
+    }
+    return ok;
+  }
 }
 
 const io = new Iov();

@@ -38,6 +38,9 @@ const CTL_MAX = 65536;
 const addrBuf = Buffer.alloc(ADDR_BUF);
 const nameBuf = Buffer.alloc(ADDR_BUF);
 const ctlBuf = Buffer.alloc(CTL_MAX);
+const ctlIn = Buffer.alloc(CTL_MAX);
+const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
+const SO_PEERCRED = 17;
 const optBuf = Buffer.alloc(512);
 
 /** socket(AF_INET/AF_INET6, type, protocol): type and flags already checked by socket.ts. */
@@ -99,13 +102,13 @@ export function hostListen(s: HostSocket, backlog: number): number {
 /** connect(2): a stream connection waits for the handshake unless the socket is non-blocking. */
 export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): number {
   if (t.restarting && t.ioProgress === CONNECTING) {
-    // Woken: the handshake ended (or the wait did).
+    // Woken: the handshake ended (or the wait did). Connecting again ends it on the host
+    // as Linux's own blocking connect does: 0 (now connected) or the error.
     const ev = hostPollOne(s.fd, EVENT_OUT);
     if (ev < 0 || (ev & (EVENT_OUT | EVENT_ERR | EVENT_HUP)) !== 0) {
       t.ioProgress = 0;
-      const r = netGetsockopt(s.fd, SOL_SOCKET, 4 /* SO_ERROR */, optBuf, 4);
-      if (r < 0) return r;
-      return -optBuf.readInt32LE(0);
+      const r = netConnect(s.fd, s.connectingTo, s.connectingTo.length);
+      return r === -E.EISCONN ? 0 : r;
     }
     if (t.timedOut) {
       t.ioProgress = 0;
@@ -126,6 +129,7 @@ export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): 
   if (s.sndtimeo < 0) return r;
   startDeadline(t, s.sndtimeo);
   if (t.interrupted()) return s.sndtimeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
+  s.connectingTo = Buffer.from(addrBuf.subarray(0, n)); // kept across the wait (addrBuf is shared)
   t.ioProgress = CONNECTING;
   return t.blockOnHostFd(s.fd, EVENT_OUT | EVENT_ERR | EVENT_HUP, t.sysDeadline);
 }
@@ -160,21 +164,31 @@ export function hostName(t: Task, s: HostSocket, peer: boolean, addr: number, le
 }
 
 /**
- * Copies and checks the control messages of a send into ctlBuf: IP-level ones only. Their
- * length, or -errno.
+ * Copies and checks the control messages of a send into ctlBuf. SCM_RIGHTS and
+ * SCM_CREDENTIALS mean nothing to an inet socket and Linux ignores them: they are dropped
+ * here, so no fd number of the app's ever reaches the host. Other SOL_SOCKET messages
+ * are refused (EINVAL, Linux's answer for unknown ones); IP-level ones pass (the host
+ * checks them). The length kept, or -errno.
  */
 function readControl(t: Task, control: number, len: number): number {
   if (len === 0) return 0;
   if (len > CTL_MAX) return -E.ENOBUFS;
-  if (t.mm.copyIn(control, ctlBuf, 0, len) < 0) return -E.EFAULT;
-  let off = 0;
+  if (t.mm.copyIn(control, ctlIn, 0, len) < 0) return -E.EFAULT;
+  let off = 0, out = 0;
   while (len - off >= 16) {
-    const clen = ctlBuf.readUInt32LE(off + 4) * TWO32 + ctlBuf.readUInt32LE(off);
+    const clen = ctlIn.readUInt32LE(off + 4) * TWO32 + ctlIn.readUInt32LE(off);
     if (clen < 16 || clen > len - off) return -E.EINVAL;
-    if (ctlBuf.readInt32LE(off + 8) === SOL_SOCKET) return -E.EINVAL;
-    off += (clen + 7) & ~7;
+    const step = Math.min((clen + 7) & ~7, len - off);
+    if (ctlIn.readInt32LE(off + 8) === SOL_SOCKET) {
+      const type = ctlIn.readInt32LE(off + 12);
+      if (type !== SCM_RIGHTS && type !== SCM_CREDENTIALS) return -E.EINVAL;
+    } else {
+      ctlIn.copy(ctlBuf, out, off, off + step);
+      out += step;
+    }
+    off += step;
   }
-  return len;
+  return out;
 }
 
 /**
@@ -242,7 +256,16 @@ export function hostRecv(t: Task, s: HostSocket, io: UserBuffers, flags: number,
   const waitAll = stream && (flags & (MSG_WAITALL | MSG_PEEK | MSG_DONTWAIT)) === MSG_WAITALL && !s.nonblocking;
   let r = 0;
   for (;;) {
-    const n = Math.min(total - done, STAGE);
+    let n = Math.min(total - done, STAGE);
+    // A stream's bytes stay queued when they could not be copied, as in Linux: take no
+    // more from the host than the app's buffer can hold.
+    if (stream && n > 0) {
+      n = io.writable(done, n);
+      if (n === 0) {
+        t.ioProgress = 0;
+        return done > 0 ? done : -E.EFAULT;
+      }
+    }
     r = s.recvChunk(t, stage, 0, n, flags, ctlBuf, cl);
     if (r === BLOCKED) {
       t.ioProgress = done;
@@ -306,6 +329,12 @@ export function hostGetsockopt(t: Task, s: HostSocket, level: number, name: numb
         optBuf.writeInt32LE(s.linger[0], 0);
         optBuf.writeInt32LE(s.linger[1], 4);
         return putOpt(t, val, lenp, l, 8);
+      case SO_PEERCRED:
+        // No credentials travel with inet or netlink peers: pid 0, uid and gid -1.
+        optBuf.writeInt32LE(0, 0);
+        optBuf.writeInt32LE(-1, 4);
+        optBuf.writeInt32LE(-1, 8);
+        return putOpt(t, val, lenp, l, 12);
       default:
         break;
     }

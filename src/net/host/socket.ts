@@ -8,19 +8,21 @@
 // stop every task), SIGPIPE, options and ioctls outside an allow-list (policy.ts), and a
 // lingering close (which would block the sentry in close(2)).
 import * as E from '../../abi/errno';
+import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import { hostClose, hostPollOne } from '../../platform/hostfile';
-import { ADDR_BUF, netIfconf, netIoctl, netRecvmsg, netSendmsg } from '../../platform/hostnet';
+import { ADDR_BUF, netIoctl, netRecvmsg, netSendmsg } from '../../platform/hostnet';
 import { FIONREAD, O_NONBLOCK } from '../../vfs/abi';
 import type { Dentry } from '../../vfs/dentry';
 import { FileDescription } from '../../vfs/file';
 import { vfsHooks } from '../../vfs/hooks';
 import type { Mount } from '../../vfs/mount';
 import type { VfsTask } from '../../vfs/task';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from '../../waiter/waiter';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, WaitQueue } from '../../waiter/waiter';
 import { sockMount, socketDentry } from '../sockfs';
 import { AF_NETLINK, readOnlyRequests } from './netlink';
-import { IFREQ_GETS, IFREQ_SIZE, SIOCATMARK, SIOCGIFCONF, SIOCINQ, SIOCOUTQ } from './policy';
+import { interfaceIoctl, isInterfaceIoctl } from './ifreq';
+import { SIOCATMARK, SIOCINQ, SIOCOUTQ } from './policy';
 
 export const AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2;
@@ -44,10 +46,7 @@ const noBuf = Buffer.alloc(0);
 /** The host's msg_flags and control length of the last receive. */
 export const recvInfo = new Int32Array(2);
 const intBuf = Buffer.alloc(4);
-const ioBuf = Buffer.alloc(IFREQ_SIZE);
-/** SIOCGIFCONF's buffer: room for 1024 interfaces. */
-const IFCONF_MAX = 1024 * IFREQ_SIZE;
-const ifBuf = Buffer.alloc(IFCONF_MAX);
+
 
 export class HostSocket extends FileDescription {
   /** SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none; < 0: do not wait), kept here: the host fd never blocks. */
@@ -55,15 +54,29 @@ export class HostSocket extends FileDescription {
   sndtimeo = 0;
   /** SO_LINGER as the app set it (only an abortive linger reaches the host). */
   readonly linger = [0, 0];
+  /** The address of a blocking connect under way (connected again when the wait ends). */
+  connectingTo: Buffer = Buffer.alloc(0);
   private closed = false;
+  /**
+   * Notified of every edge the host reports on the fd (registered for good with the
+   * kernel, edge-triggered): epoll entries sit here, so EPOLLET reports new events only.
+   */
+  readonly queue = new WaitQueue();
+  private readonly kernel: Kernel;
 
   constructor(mnt: Mount, d: Dentry, flags: number, readonly fd: number, readonly family: number,
-    readonly type: number, readonly protocol: number) {
+    readonly type: number, readonly protocol: number, kernel: Kernel) {
     super(mnt, d, flags);
+    this.kernel = kernel;
+    kernel.watchHostQueue(fd, this.queue);
   }
 
   override get hostFd(): number {
     return this.fd;
+  }
+
+  override get waitQueue(): WaitQueue {
+    return this.queue;
   }
 
   override readiness(mask: number): number {
@@ -102,7 +115,8 @@ export class HostSocket extends FileDescription {
   recvChunk(t: Task, dst: Uint8Array, off: number, len: number, flags: number, ctl: Uint8Array, ctlLen: number): number {
     startDeadline(t, this.rcvtimeo);
     const r = netRecvmsg(this.fd, dst, off, len, flags & RECV_FLAGS, fromBuf, ctl, ctlLen, recvInfo);
-    if (r !== -E.EAGAIN) return r;
+    // An empty error queue is EAGAIN at once, blocking socket or not (as Linux).
+    if (r !== -E.EAGAIN || (flags & MSG_ERRQUEUE) !== 0) return r;
     return this.wouldBlock(t, EVENT_IN, (flags & MSG_DONTWAIT) !== 0, this.rcvtimeo);
   }
 
@@ -126,30 +140,11 @@ export class HostSocket extends FileDescription {
   /** ioctl(2) (FIONBIO and friends are handled before this, by fs_fd). */
   override ioctl(t: VfsTask, req: number, arg: number): number {
     if (req === SIOCINQ || req === SIOCOUTQ || req === SIOCATMARK) {
-      const r = netIoctl(this.fd, req, ioBuf);
+      const r = netIoctl(this.fd, req, intBuf);
       if (r < 0) return r;
-      return t.mm.copyOut(arg, ioBuf, 0, 4) < 0 ? -E.EFAULT : 0;
+      return t.mm.copyOut(arg, intBuf, 0, 4) < 0 ? -E.EFAULT : 0;
     }
-    if (IFREQ_GETS.has(req)) {
-      if (t.mm.copyIn(arg, ioBuf, 0, IFREQ_SIZE) < 0) return -E.EFAULT;
-      const r = netIoctl(this.fd, req, ioBuf);
-      if (r < 0) return r;
-      return t.mm.copyOut(arg, ioBuf, 0, IFREQ_SIZE) < 0 ? -E.EFAULT : 0;
-    }
-    if (req === SIOCGIFCONF) {
-      // struct ifconf { int ifc_len; char *ifc_buf; }: the buffer is the app's, so the host
-      // fills the sentry's and the sentry copies it over.
-      if (t.mm.copyIn(arg, ioBuf, 0, 16) < 0) return -E.EFAULT;
-      const len = ioBuf.readInt32LE(0);
-      const buf = ioBuf.readUInt32LE(12) * 4294967296 + ioBuf.readUInt32LE(8);
-      if (buf !== 0 && len < 0) return -E.EINVAL;
-      // A null buffer asks for the size needed; an empty one gets nothing.
-      const n = buf !== 0 && len === 0 ? 0 : netIfconf(this.fd, ifBuf, buf === 0 ? 0 : Math.min(len, IFCONF_MAX));
-      if (n < 0) return n;
-      if (buf !== 0 && n > 0 && t.mm.copyOut(buf, ifBuf, 0, n) < 0) return -E.EFAULT;
-      ioBuf.writeInt32LE(n, 0);
-      return t.mm.copyOut(arg, ioBuf, 0, 4) < 0 ? -E.EFAULT : 0;
-    }
+    if (isInterfaceIoctl(req)) return interfaceIoctl(t, req, arg, this.fd);
     return -E.ENOTTY;
   }
 
@@ -165,6 +160,7 @@ export class HostSocket extends FileDescription {
   protected override release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.kernel.unwatchHostQueue(this.fd);
     hostClose(this.fd);
   }
 }
@@ -178,5 +174,5 @@ export function startDeadline(t: Task, timeo: number): void {
 export function newHostSocket(t: Task, fd: number, family: number, type: number, protocol: number,
   flags: number): HostSocket {
   return new HostSocket(sockMount, socketDentry(t.creds.fsuid, t.creds.fsgid), 2 /* O_RDWR */ | (flags & O_NONBLOCK),
-    fd, family, type, protocol);
+    fd, family, type, protocol, t.kernel);
 }

@@ -13,6 +13,8 @@ export interface UserBuffers {
   gather(pos: number, dst: Uint8Array, off: number, n: number): number;
   /** Copies src[off..off+n) into app memory at position pos; 0 or -EFAULT. */
   scatter(pos: number, src: Uint8Array, off: number, n: number): number;
+  /** How many of the n bytes from position pos could be written (stops at the first fault). */
+  writable(pos: number, n: number): number;
 }
 
 /** A growable byte ring (a stream socket's receive queue). */

@@ -33,6 +33,7 @@ import {
 import { AF_UNIX, SUN_PATH_OFFSET, UnixAddr, UnixNames, abstractAddr, pathAddr } from './names';
 import { Ring, UserBuffers } from './queue';
 import { sockMount, socketDentry } from '../sockfs';
+import { interfaceIoctl, interfaceQuerySocket, isInterfaceIoctl } from '../host/ifreq';
 
 export { AF_UNIX } from './names';
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
@@ -924,8 +925,13 @@ export class UnixSocket extends FileDescription {
     return this.queuedMsgs > 0 ? this.msgs[this.msgHead].data.length : 0;
   }
 
-  /** SIOCOUTQ (TIOCOUTQ): what this socket has sent that nobody has read yet. */
+  /**
+   * SIOCOUTQ (TIOCOUTQ): what this socket has sent that nobody has read yet. Interface
+   * queries are answered on any socket, as Linux does (glibc's if_nametoindex asks an
+   * AF_UNIX one).
+   */
   override ioctl(t: Task, req: number, arg: number): number {
+    if (isInterfaceIoctl(req >>> 0)) return t.kernel.inet ? interfaceIoctl(t, req >>> 0, arg, interfaceQuerySocket()) : -E.ENOTTY;
     if ((req >>> 0) !== SIOCOUTQ) return -E.ENOTTY;
     outqBuf.writeInt32LE(this.wmem | 0, 0);
     return t.mm.copyOut(arg, outqBuf, 0, 4) < 0 ? -E.EFAULT : 0;
@@ -1012,6 +1018,10 @@ class KernelBuf implements UserBuffers {
   scatter(pos: number, src: Uint8Array, off: number, n: number): number {
     this.buf.set(src.subarray(off, off + n), this.off + pos);
     return 0;
+  }
+
+  writable(_pos: number, n: number): number {
+    return n;
   }
 }
 const kbuf = new KernelBuf();

@@ -11,6 +11,7 @@
 //  - no network entry: the caller's (the host's) network, as runc shares it;
 //  - `--network none` overrides all three with a new, loopback-only namespace.
 import * as fs from 'fs';
+import * as path from 'path';
 import { NetnsChoice, inNetns } from '../../platform/confine';
 import type { ContainerConfig } from './config';
 
@@ -42,9 +43,11 @@ const PORT_START_FILE = '/proc/sys/net/ipv4/ip_unprivileged_port_start';
  * The lowest port an app without CAP_NET_BIND_SERVICE may bind, which the sentry
  * enforces: the config's net.ipv4.ip_unprivileged_port_start, or the namespace's own
  * (Linux's default, 1024, in a new one). null for the host's namespace: the sandbox
- * process reads it there itself.
+ * process reads it there itself. A joined namespace's own value is recorded under
+ * stateRoot the first time, because applyNetSysctls then sets it to 0 there and the
+ * pod's next container must still find the real one.
  */
-export function appPortStart(c: ContainerConfig, netns: NetnsChoice): number | null {
+export function appPortStart(c: ContainerConfig, netns: NetnsChoice, stateRoot: string): number | null {
   const v = c.sysctl[PORT_START];
   if (v !== undefined) {
     const n = Number(v.trim());
@@ -55,10 +58,37 @@ export function appPortStart(c: ContainerConfig, netns: NetnsChoice): number | n
   }
   if (netns === 'inherit') return null;
   if (netns === 'new') return 1024;
+  const dir = path.join(stateRoot, '.netns');
+  const record = path.join(dir, Buffer.from(netns.path).toString('hex'));
   try {
-    return inNetns(netns.path, () => Number.parseInt(fs.readFileSync(PORT_START_FILE, 'latin1'), 10));
+    const [value, recordedFor] = fs.readFileSync(record, 'utf8').split('\n');
+    if (recordedFor === netns.path) return Number.parseInt(value, 10);
+  } catch {
+    // not recorded yet
+  }
+  let n: number;
+  try {
+    n = inNetns(netns.path, () => Number.parseInt(fs.readFileSync(PORT_START_FILE, 'latin1'), 10));
   } catch (e) {
     throw new NetworkError(`cannot read ${PORT_START} of the network namespace ${netns.path}: ${(e as Error).message}`);
+  }
+  pruneRecords(dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(record, `${n}\n${netns.path}`);
+  return n;
+}
+
+/** Drops the records of namespaces that are gone (their pods ended). */
+function pruneRecords(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // none yet
+  }
+  for (const name of names) {
+    const nsPath = Buffer.from(name, 'hex').toString();
+    if (!fs.existsSync(nsPath)) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 
