@@ -1,9 +1,10 @@
-// The socket syscalls on inet sockets (src/net/host): socket.ts checks the fd and the
-// common arguments, then hands the call here. This file moves bytes between app memory
-// and the host socket: addresses (copied, length-checked, passed as they are: the host
-// and the app share the x86-64 Linux ABI), data through the sentry's staging buffer,
-// control messages (only IP-level ones are sent; SOL_SOCKET ones such as SCM_RIGHTS
-// would name the sentry's fds), and options and ioctls through policy.ts's lists.
+// The socket syscalls on host sockets (src/net/host: inet, and read-only NETLINK_ROUTE):
+// socket.ts checks the fd and the common arguments, then hands the call here. This file
+// moves bytes between app memory and the host socket: addresses (copied, length-checked,
+// passed as they are: the host and the app share the x86-64 Linux ABI), data through the
+// sentry's staging buffer (netlink requests checked there, in the sentry's copy), control
+// messages (IP-level ones; SCM_RIGHTS and SCM_CREDENTIALS are dropped, as Linux ignores
+// them on these sockets), and options through policy.ts's list.
 import * as E from '../abi/errno';
 import { CAP_NET_ADMIN, CAP_NET_BIND_SERVICE } from '../auth/creds';
 import type { Task } from '../kernel/task';

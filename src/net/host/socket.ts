@@ -6,7 +6,10 @@
 // (`--network host`). The host kernel runs TCP/IP; the sentry keeps what must not reach
 // the host as the app asks it: blocking and its timeouts (a blocking host call would
 // stop every task), SIGPIPE, options and ioctls outside an allow-list (policy.ts), and a
-// lingering close (which would block the sentry in close(2)).
+// lingering close (which would block the sentry in close(2)). NETLINK_ROUTE sockets are
+// host sockets too, read-only (netlink.ts). Each host fd stays registered with the
+// kernel's epoll set, edge-triggered, for the socket's life: its queue hears every edge,
+// so blocking calls, poll and epoll (EPOLLET included) wait on it like on any file.
 import * as E from '../../abi/errno';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
