@@ -149,13 +149,22 @@ test('clients', async (t) => {
     const dir = join(base, 'docker');
     mkdirSync(dir, { recursive: true });
     const sock = `unix://${dir}/d.sock`;
+    // Docker's bridge network on a bridge of the test's own (not docker0), so a published
+    // port can be tried: Docker's hook wires a veth into the sandbox process's namespace.
+    const bridge = `tsvdk${process.pid % 10000}`;
+    const subnet = `10.215.${process.pid % 250}`;
+    const bridged = sh('ip', ['link', 'add', bridge, 'type', 'bridge']).status === 0 &&
+      sh('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', bridge]).status === 0 &&
+      sh('ip', ['link', 'set', bridge, 'up']).status === 0;
     const daemon = spawn(dockerd, ['--host', sock, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
-      '--pidfile', join(dir, 'd.pid'), '--iptables=false', '--ip6tables=false', '--bridge=none',
+      '--pidfile', join(dir, 'd.pid'), '--ip6tables=false',
+      ...(bridged ? ['--bridge', bridge] : ['--iptables=false', '--bridge=none']),
       '--add-runtime', `tsvisor=${TSVISOR}`], { stdio: 'ignore' });
     t.after(async () => {
       daemon.kill('SIGTERM');
       await new Promise((r) => { daemon.once('exit', r); setTimeout(r, 10_000); });
       sh('sh', ['-c', `grep " ${dir}/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+      sh('ip', ['link', 'del', bridge]);
       rmSync(dir, { recursive: true, force: true });
     });
     const D = (...a) => sh(docker, ['-H', sock, ...a]);
@@ -176,6 +185,31 @@ test('clients', async (t) => {
     assert.equal(r.status, 0, explain(r));
     r = D('rm', 'tsv-bg');
     assert.equal(r.status, 0, explain(r));
+
+    if (!bridged) {
+      t.diagnostic('no bridge could be made: the published-port part is not run');
+      return;
+    }
+    // docker run -p: the container is on the bridge (its address is the bridge's subnet)
+    // and a server in the sandbox answers on the host's published port.
+    const port = 30000 + (process.pid % 10000);
+    r = D('run', '-d', '--name', 'tsv-web', '--runtime', 'tsvisor', '-p', `${port}:80`, 'tsvisor-busybox', 'sh', '-c',
+      'busybox ifconfig eth0; mkdir -p /www && echo served by docker run -p > /www/index.html && ' +
+      'exec busybox httpd -f -p 80 -h /www');
+    assert.equal(r.status, 0, explain(r));
+    try {
+      let got = null;
+      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
+        if (i > 0) sh('sleep', ['0.2']);
+        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://127.0.0.1:${port}/`]);
+      }
+      assert.equal(got.status, 0, explain(got));
+      assert.equal(got.stdout, 'served by docker run -p\n');
+      const logs = D('logs', 'tsv-web');
+      assert.ok(logs.stdout.includes(`inet addr:${subnet}.`), explain(logs));
+    } finally {
+      D('rm', '-f', 'tsv-web');
+    }
   });
 
   await t.test('Kubernetes CRI: containerd with a tsvisor runtime handler, a whole pod life cycle', async (t) => {
