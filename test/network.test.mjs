@@ -193,6 +193,21 @@ test('OCI: the container\'s network namespace is the config\'s', {
     assert.equal(allowed.stdout, 'status 143\n', explain(allowed));
   });
 
+  await t.test('in a joined namespace the sentry keeps its port limit (the sandbox process has no capability there)', async () => {
+    ip('netns', 'exec', ns, 'sh', '-c', 'echo 1024 > /proc/sys/net/ipv4/ip_unprivileged_port_start');
+    const script = 'timeout 1 nc -l -p 80 </dev/null; echo "status $?"';
+    const join = (c) => setNetns(c, { type: 'network', path: nsPath });
+    const root = await run(bundle('joinroot', script, join), 'joinroot');
+    assert.equal(root.stdout, 'status 143\n', explain(root));
+    const nobody = await run(bundle('joinnobody', script, (c) => {
+      join(c);
+      c.process.user = { uid: 65534, gid: 65534 };
+      c.process.capabilities = { bounding: [], effective: [], permitted: [] };
+    }), 'joinnobody');
+    assert.equal(nobody.stdout, 'status 1\n', explain(nobody));
+    assert.match(nobody.stderr, /Permission denied/);
+  });
+
   await t.test('net.* sysctls are refused when the container shares the host\'s network', async () => {
     const dir = bundle('hostsysctl', 'true', (c) => {
       setNetns(c, null);
