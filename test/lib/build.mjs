@@ -63,9 +63,10 @@ export function isDifferential(name) {
  */
 export async function buildPrograms() {
   mkdirSync(BUILD_DIR, { recursive: true });
-  // Anything the outputs depend on besides their own source: the shared header and the flags
+  // Anything the outputs depend on besides their own source: the shared headers and the flags
   // (which live in this file).
-  const depTime = Math.max(mtime(join(PROGRAMS_DIR, 'check.h')), mtime(fileURLToPath(import.meta.url)));
+  const headers = readdirSync(PROGRAMS_DIR).filter((f) => f.endsWith('.h')).map((f) => mtime(join(PROGRAMS_DIR, f)));
+  const depTime = Math.max(...headers, mtime(fileURLToPath(import.meta.url)));
   const out = new Map();
   const jobs = [];
   for (const name of programNames()) {

@@ -7,6 +7,7 @@
  * All over 127.0.0.1 with ephemeral ports; every wait is for a state the kernel guarantees
  * (poll/epoll with no timeout, blocking calls), never a sleep. */
 #include "check.h"
+#include "inet_util.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -19,33 +20,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
-
-static const char *nname(int e) {
-  switch (e) {
-#define N(x) case x: return #x;
-    N(EISCONN) N(EALREADY) N(EINPROGRESS) N(EMSGSIZE) N(EAFNOSUPPORT) N(ENOPROTOOPT) N(ECONNRESET)
-    N(EADDRNOTAVAIL) N(EDESTADDRREQ) N(ENOBUFS) N(ESOCKTNOSUPPORT) N(EPROTOTYPE) N(ENETUNREACH)
-    N(ECONNABORTED) N(EHOSTUNREACH) N(ENODEV)
-#undef N
-  }
-  return errname(e);
-}
-static void nshow_(const char *label, long r, int e) {
-  if (r == -1) printf("%s: -1 %s\n", label, nname(e));
-  else printf("%s: %ld\n", label, r);
-}
-#define NSHOW(label, expr) do { errno = 0; long r_ = (long)(expr); nshow_(label, r_, errno); } while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static struct sockaddr_in lo4(in_port_t port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = port;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 static int listener4(struct sockaddr_in *a, int flags) {
   int l = socket(AF_INET, SOCK_STREAM | flags, 0);
@@ -62,13 +36,6 @@ static int connect4(const struct sockaddr_in *a) {
   int c = socket(AF_INET, SOCK_STREAM, 0);
   if (c < 0 || connect(c, SA(a), sizeof *a) < 0) { perror("connect4"); exit(96); }
   return c;
-}
-
-static int geti(int fd, int level, int name) {
-  int v = -12345;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, level, name, &v, &l) < 0) return -1000 - errno;
-  return v;
 }
 
 static const char *evs(unsigned e) {
@@ -153,7 +120,7 @@ static void nonblocking_connect(void) {
   if (r == -1 && errno == EINPROGRESS) {
     poll(&p, 1, -1);
     printf("revents%s\n", evs(p.revents));
-    printf("SO_ERROR %s\n", nname(geti(c, SOL_SOCKET, SO_ERROR)));
+    printf("SO_ERROR %s\n", errname(geti(c, SOL_SOCKET, SO_ERROR)));
   } else {
     printf("revents OUT ERR HUP\nSO_ERROR ECONNREFUSED\n");
   }
@@ -318,7 +285,7 @@ static void fill(void) {
     if (n < 0) { e = errno; break; }
     total += n;
   }
-  printf("filled some %d, stopped with %s\n", total > 0, nname(e));
+  printf("filled some %d, stopped with %s\n", total > 0, errname(e));
   pid_t pid = fork();
   if (pid == 0) {
     /* the reader takes exactly what was written, blocking as needed */

@@ -8,6 +8,7 @@
  * never collide; ports and addresses are never printed, only relations between them. Every
  * wait is on a blocking call or poll() for the state the next check needs: no sleeps. */
 #include "check.h"
+#include "inet_util.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,39 +24,8 @@
 #include <sys/wait.h>
 #include <linux/sockios.h>
 
-/* errno names of the network calls (check.h's table has the general ones). */
-static const char *nname(int e) {
-  switch (e) {
-#define N(x) case x: return #x;
-    N(EISCONN) N(EALREADY) N(EINPROGRESS) N(EMSGSIZE) N(EAFNOSUPPORT) N(ENOPROTOOPT) N(ECONNRESET)
-    N(EADDRNOTAVAIL) N(EDESTADDRREQ) N(ENOBUFS) N(ESOCKTNOSUPPORT) N(EPROTOTYPE) N(ENETUNREACH)
-    N(ECONNABORTED) N(EHOSTUNREACH)
-#undef N
-  }
-  return errname(e);
-}
-static void nshow_(const char *label, long r, int e) {
-  if (r == -1) printf("%s: -1 %s\n", label, nname(e));
-  else printf("%s: %ld\n", label, r);
-}
-#define NSHOW(label, expr) do { errno = 0; long r_ = (long)(expr); nshow_(label, r_, errno); } while (0)
-/* For calls returning a varying value (an fd): "ok" or the errno. */
-#define NOK(label, expr) do { errno = 0; long r_ = (long)(expr); \
-  if (r_ == -1) printf("%s: -1 %s\n", label, nname(errno)); else printf("%s: ok\n", label); } while (0)
-
 static volatile int got_pipe;
 static void on_pipe(int s) { (void)s; got_pipe++; }
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static struct sockaddr_in lo4(in_port_t port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = port;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 /* A listener on 127.0.0.1, ephemeral port; its address in *a. */
 static int listener4(struct sockaddr_in *a, int backlog) {
@@ -75,24 +45,9 @@ static int connect4(const struct sockaddr_in *a) {
   return c;
 }
 
-static int same4(const struct sockaddr_in *x, const struct sockaddr_in *y) {
-  return x->sin_family == y->sin_family && x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-}
-
-static int geti(int fd, int level, int name) {
-  int v = -12345;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, level, name, &v, &l) < 0) return -1000 - errno;
-  return v;
-}
-
 /* Waits for what poll reports by itself (POLLERR/POLLHUP): a reset or a full close arrived. */
 static void wait_err_hup(int fd) {
   struct pollfd p = { fd, 0, 0 };
-  poll(&p, 1, -1);
-}
-static void wait_in(int fd) {
-  struct pollfd p = { fd, POLLIN, 0 };
   poll(&p, 1, -1);
 }
 
@@ -101,12 +56,6 @@ static void pollshow(const char *label, int fd) {
   int n = poll(&p, 1, 0);
   printf("%s: n=%d%s%s%s%s%s\n", label, n, p.revents & POLLIN ? " IN" : "", p.revents & POLLOUT ? " OUT" : "",
          p.revents & POLLHUP ? " HUP" : "", p.revents & POLLRDHUP ? " RDHUP" : "", p.revents & POLLERR ? " ERR" : "");
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 #define BULK_UP (8 << 20)
@@ -275,7 +224,7 @@ static void errors(void) {
     err = errno;
     if (r == 0 || err != EADDRINUSE) break;
   }
-  printf("bind port below 1024 as root: %d %s\n", r, r == 0 ? "" : nname(err));
+  printf("bind port below 1024 as root: %d %s\n", r, r == 0 ? "" : errname(err));
   len = sizeof a;
   getsockname(lp, SA(&a), &len);
   printf("bound port below 1024: %d\n", ntohs(a.sin_port) < 1024 && a.sin_port != 0);
@@ -523,7 +472,7 @@ static void connection(void) {
   close(a);
   wait_err_hup(c);
   pollshow("poll after reset by unread close", c);
-  printf("SO_ERROR %s\n", nname(geti(c, SOL_SOCKET, SO_ERROR)));
+  printf("SO_ERROR %s\n", errname(geti(c, SOL_SOCKET, SO_ERROR)));
   NSHOW("read after SO_ERROR consumed", read(c, buf, sizeof buf));
   close(c);
   c = connect4(&la);

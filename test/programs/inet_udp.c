@@ -9,6 +9,7 @@
  * flight when sendto returns, so every receive that must find one is a blocking one (or
  * follows a poll for POLLIN); only checks of an empty queue use MSG_DONTWAIT. */
 #include "check.h"
+#include "inet_util.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -21,33 +22,6 @@
 #include <time.h>
 #include <linux/errqueue.h>
 
-static const char *nname(int e) {
-  switch (e) {
-#define N(x) case x: return #x;
-    N(EISCONN) N(EALREADY) N(EINPROGRESS) N(EMSGSIZE) N(EAFNOSUPPORT) N(ENOPROTOOPT) N(ECONNRESET)
-    N(EADDRNOTAVAIL) N(EDESTADDRREQ) N(ENOBUFS) N(ESOCKTNOSUPPORT) N(EPROTOTYPE) N(ENETUNREACH)
-    N(ECONNABORTED) N(EHOSTUNREACH)
-#undef N
-  }
-  return errname(e);
-}
-static void nshow_(const char *label, long r, int e) {
-  if (r == -1) printf("%s: -1 %s\n", label, nname(e));
-  else printf("%s: %ld\n", label, r);
-}
-#define NSHOW(label, expr) do { errno = 0; long r_ = (long)(expr); nshow_(label, r_, errno); } while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static struct sockaddr_in lo4(in_port_t port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = port;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 /* A UDP socket bound to 127.0.0.1:0; its name in *a. */
 static int udp4(struct sockaddr_in *a) {
   int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -58,28 +32,6 @@ static int udp4(struct sockaddr_in *a) {
     exit(97);
   }
   return s;
-}
-
-static int same4(const struct sockaddr_in *x, const struct sockaddr_in *y) {
-  return x->sin_family == y->sin_family && x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-}
-
-static int geti(int fd, int level, int name) {
-  int v = -12345;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, level, name, &v, &l) < 0) return -1000 - errno;
-  return v;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void wait_in(int fd) {
-  struct pollfd p = { fd, POLLIN, 0 };
-  poll(&p, 1, -1);
 }
 
 /* Sends a marker from s to r and receives (blocking) up to it: how many datagrams were queued
@@ -299,7 +251,7 @@ static void connected(void) {
   NSHOW("recv again", recv(c, buf, sizeof buf, MSG_DONTWAIT));
   send(c, "x", 1, 0);
   poll(&p, 1, -1);
-  printf("SO_ERROR %s\n", nname(geti(c, SOL_SOCKET, SO_ERROR)));
+  printf("SO_ERROR %s\n", errname(geti(c, SOL_SOCKET, SO_ERROR)));
   printf("SO_ERROR again %d\n", geti(c, SOL_SOCKET, SO_ERROR));
   send(c, "x", 1, 0);
   poll(&p, 1, -1);
@@ -336,7 +288,7 @@ static void connected(void) {
     if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) {
       struct sock_extended_err ee;
       memcpy(&ee, CMSG_DATA(cm), sizeof ee);
-      printf(" errno %s origin %d type %d code %d", nname(ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code);
+      printf(" errno %s origin %d type %d code %d", errname(ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code);
     }
     printf("\n");
   }
