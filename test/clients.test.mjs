@@ -34,6 +34,16 @@ function explain(r) {
 }
 
 /** A rootfs tarball: busybox-static and its applet links. */
+/** GETs url from the host with busybox wget, retrying for up to 10 s while the server starts. */
+function fetchWhenUp(url) {
+  let got = null;
+  for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
+    if (i > 0) sh('sleep', ['0.2']);
+    got = sh(BUSYBOX, ['wget', '-q', '-O-', url]);
+  }
+  return got;
+}
+
 function imageTar() {
   const dir = join(base, 'rootfs');
   rmSync(dir, { recursive: true, force: true });
@@ -96,11 +106,7 @@ test('clients', async (t) => {
       'mkdir -p /www && echo served from the sandbox > /www/index.html && exec busybox httpd -f -p 80 -h /www');
     assert.equal(r.status, 0, explain(r));
     try {
-      let got = null;
-      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
-        if (i > 0) sh('sleep', ['0.2']);
-        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://127.0.0.1:${port}/`]);
-      }
+      const got = fetchWhenUp(`http://127.0.0.1:${port}/`);
       assert.equal(got.status, 0, explain(got));
       assert.equal(got.stdout, 'served from the sandbox\n');
     } finally {
@@ -198,11 +204,7 @@ test('clients', async (t) => {
       'exec busybox httpd -f -p 80 -h /www');
     assert.equal(r.status, 0, explain(r));
     try {
-      let got = null;
-      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
-        if (i > 0) sh('sleep', ['0.2']);
-        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://127.0.0.1:${port}/`]);
-      }
+      const got = fetchWhenUp(`http://127.0.0.1:${port}/`);
       assert.equal(got.status, 0, explain(got));
       assert.equal(got.stdout, 'served by docker run -p\n');
       const logs = D('logs', 'tsv-web');
@@ -343,11 +345,7 @@ test('clients', async (t) => {
       });
       const webId = web[1][0].toString();
       await client.call(RS, 'StartContainer', { 1: webId });
-      let got = null;
-      for (let i = 0; i < 50 && (got === null || got.status !== 0); i++) {
-        if (i > 0) await new Promise((res) => setTimeout(res, 200));
-        got = sh(BUSYBOX, ['wget', '-q', '-O-', `http://${podIp}:8080/`]);
-      }
+      const got = fetchWhenUp(`http://${podIp}:8080/`);
       assert.equal(got.status, 0, explain(got));
       assert.equal(got.stdout, 'served from the pod\n');
       const webLog = readFileSync(join(dir, 'logs', 'web.log'), 'utf8');
