@@ -71,6 +71,11 @@ export interface KernelOptions {
    * it needs CAP_NET_BIND_SERVICE in the sandbox (default 1024).
    */
   unprivPortStart?: number;
+  /**
+   * Most host sockets the app may hold at once (each is a host fd of the sandbox
+   * process, which its own files and stubs need too); beyond, socket(2) gives ENFILE.
+   */
+  maxHostSockets?: number;
 }
 
 /** Something the kernel's timer queue calls back at a CLOCK_MONOTONIC deadline. */
@@ -96,6 +101,9 @@ export class Kernel {
   readonly randomizeLayout: boolean;
   readonly inet: boolean;
   readonly unprivPortStart: number;
+  readonly maxHostSockets: number;
+  /** Host sockets the app holds now (src/net/host). */
+  hostSockets = 0;
   readonly vfs: KernelVfs;
   /** UTS namespace: uname's nodename and domainname. */
   hostname: string;
@@ -169,6 +177,7 @@ export class Kernel {
     this.randomizeLayout = o.randomizeLayout ?? true;
     this.inet = o.inet ?? false;
     this.unprivPortStart = o.unprivPortStart ?? 1024;
+    this.maxHostSockets = o.maxHostSockets ?? 4096;
     this.hostname = o.hostname ?? 'tsvisor';
     this.vfs = o.vfs;
   }

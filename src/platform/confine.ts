@@ -97,7 +97,7 @@ export type NetnsChoice = 'new' | 'inherit' | { path: string };
 export function spawnConfined(path: string, argv: string[], env: string[], fds: number[],
   o: { detach: boolean; dieWithParent: boolean; netns?: NetnsChoice; beforeRun?: (pid: number) => void }): number {
   const netns = o.netns ?? 'new';
-  let r: [number, number] | number;
+  let r: [number, number] | number = -1;
   if (typeof netns === 'object') {
     // Network namespaces are per thread: this thread enters the one named, clones the
     // sandbox process there, and comes back.
@@ -110,7 +110,13 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
     } finally {
       const back = native.netnsLeave(old);
       // Staying in the container's namespace would put this command's later sockets there.
-      if (back < 0) throw new ConfineError(`cannot return to this command's network namespace: errno ${-back}`);
+      if (back < 0) {
+        if (Array.isArray(r)) {
+          killQuietly(r[0]);
+          fs.closeSync(r[1]);
+        }
+        throw new ConfineError(`cannot return to this command's network namespace: errno ${-back}`);
+      }
     }
   } else {
     r = native.spawnConfined(path, argv, env, fds, o.detach, o.dieWithParent, netns === 'new');
@@ -146,9 +152,19 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
   return pid;
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
 function openNetns(p: string): number {
   try {
-    return fs.openSync(p, fs.constants.O_RDONLY); // node opens with O_CLOEXEC
+    // Non-blocking: a FIFO at that path must not hang the command (setns then refuses
+    // anything that is not a network namespace). node adds O_CLOEXEC.
+    return fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (e) {
     throw new ConfineError(`cannot open the network namespace ${p}: ${(e as Error).message}`);
   }

@@ -26,7 +26,7 @@ import type { FsContext } from '../vfs/context';
 import { vfsHooks } from '../vfs/hooks';
 import type { Logger } from '../util/log';
 import { readCpuInfo } from './cpu';
-import { readUnprivPortStart } from './netfacts';
+import { hostSocketCap, readUnprivPortStart } from './netfacts';
 import { callerRlimits } from './limits';
 import { PidFd } from '../fs/anon/pidfd';
 import { TtyControl, hangupSession, killPgrp, setCtty, ttyGroupExit } from '../fs/tty/jobctl';
@@ -252,6 +252,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     .map((fd, i) => root.stdio(fd, fd === 0 || (i === 0 && o.consoleStdio === true), false, o.consoleStdio === true && i < 3));
   const cpu = readCpuInfo();
   const unprivPortStart = o.unprivPortStart ?? readUnprivPortStart();
+  const maxHostSockets = hostSocketCap();
   const hostname = o.hostname ?? os.hostname();
   const rlimits = o.rlimits ?? callerRlimits();
   let tracer: StraceT | null = null;
@@ -285,6 +286,7 @@ export function bootSandbox(o: DoOptions): Sandbox | number {
     randomizeLayout: o.randomize,
     inet: o.inet ?? false,
     unprivPortStart,
+    maxHostSockets,
     hostname,
     vfs: {
       openExec: (t, p) => root.openExec(t, p),

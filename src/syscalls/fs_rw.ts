@@ -9,7 +9,7 @@ import { TASK_SIZE } from '../platform/layout';
 import type { FileDescription } from '../vfs/file';
 import { SEEK_HOLE } from '../vfs/abi';
 import { NR } from './names';
-import { UnixSocket, socketRead, socketWrite } from './socket';
+import { isSocketFile, socketRead, socketWrite } from './socket';
 import { SyscallTable } from './table';
 import {
   MAX_RW_COUNT, int, readIovecs, readToUser, readvToUser, writeFromUser, writevFromUser,
@@ -55,7 +55,7 @@ function read(t: Task, fd: number, buf: number, count: number): number {
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  if (f instanceof UnixSocket) return socketRead(t, f, buf, n, -1);
+  if (isSocketFile(f)) return socketRead(t, f, buf, n, -1);
   return accessed(f, readToUser(t, f, buf, n, -1));
 }
 
@@ -64,7 +64,7 @@ function write(t: Task, fd: number, buf: number, count: number): number {
   if (typeof f === 'number') return f;
   const n = userCount(buf, count);
   if (n < 0) return n;
-  if (f instanceof UnixSocket) return socketWrite(t, f, buf, n, -1);
+  if (isSocketFile(f)) return socketWrite(t, f, buf, n, -1);
   return modified(f, writeFromUser(t, f, buf, n, -1));
 }
 
@@ -99,7 +99,7 @@ function doReadv(t: Task, fd: number, iovAddr: number, cnt: number, pos: number,
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
-  if (f instanceof UnixSocket) return socketRead(t, f, 0, total, int(cnt));
+  if (isSocketFile(f)) return socketRead(t, f, 0, total, int(cnt));
   return accessed(f, readvToUser(t, f, int(cnt), total, isPositional ? pos : -1));
 }
 
@@ -108,7 +108,7 @@ function doWritev(t: Task, fd: number, iovAddr: number, cnt: number, pos: number
   if (typeof f === 'number') return f;
   const total = readIovecs(t, iovAddr, int(cnt));
   if (total < 0) return total;
-  if (f instanceof UnixSocket) return socketWrite(t, f, 0, total, int(cnt));
+  if (isSocketFile(f)) return socketWrite(t, f, 0, total, int(cnt));
   return modified(f, writevFromUser(t, f, int(cnt), total, isPositional ? pos : -1));
 }
 

@@ -813,19 +813,29 @@ function recvmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number,
 
 // ---- read(2)/write(2) family on sockets (routed here by fs_rw) ------------------------------
 
-/** read/readv on a socket: recv with no flags. cnt < 0: one buffer (base, len). */
-export function socketRead(t: Task, s: UnixSocket, base: number, len: number, cnt: number): number {
+/** A socket of the sentry's own or a host socket: read(2) and write(2) go through recv/send. */
+export function isSocketFile(f: FileDescription): f is UnixSocket | HostSocket {
+  return f instanceof UnixSocket || f instanceof HostSocket;
+}
+
+/**
+ * read/readv on a socket: recv with no flags (a datagram whole, into all the iovecs).
+ * cnt < 0: one buffer (base, len).
+ */
+export function socketRead(t: Task, s: UnixSocket | HostSocket, base: number, len: number, cnt: number): number {
   if (cnt < 0) io.setSingle(t, base, len);
   else io.setIovecs(t, cnt, len);
+  if (s instanceof HostSocket) return len === 0 ? 0 : hostRecv(t, s, io, 0, 0, 0, 0, 0); // sock_read_iter: 0 for 0
   const r = recvOn(t, s, 0);
   dropOut();
   return r;
 }
 
-/** write/writev on a socket: send with no flags (SIGPIPE on a broken stream). */
-export function socketWrite(t: Task, s: UnixSocket, base: number, len: number, cnt: number): number {
+/** write/writev on a socket: send with no flags (SIGPIPE on a broken stream; a datagram whole). */
+export function socketWrite(t: Task, s: UnixSocket | HostSocket, base: number, len: number, cnt: number): number {
   if (cnt < 0) io.setSingle(t, base, len);
   else io.setIovecs(t, cnt, len);
+  if (s instanceof HostSocket) return hostSend(t, s, io, 0, 0, 0, 0, 0);
   return sendOn(t, s, null, null, 0, 0);
 }
 

@@ -32,6 +32,8 @@ import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
 
 const SOCK_RAW = 3;
+const AF_UNSPEC = 0;
+const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
 const TWO32 = 4294967296;
 /** The largest control buffer passed either way (Linux's optmem_max is 128 KiB; IP-level messages are small). */
 const CTL_MAX = 65536;
@@ -54,7 +56,14 @@ export function createHostSocket(t: Task, domain: number, type: number, protocol
     // Raw and packet access would need CAP_NET_RAW on the host, which the sandbox never has.
     if (kind === SOCK_RAW) return -E.EPERM;
     if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) return -E.ESOCKTNOSUPPORT;
+    // TCP, UDP and ICMP echo only: another protocol (SCTP, MPTCP, UDP-Lite, ...) would
+    // reach more of the host kernel, or make it load a module.
+    const icmp = domain === AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    const ok = kind === SOCK_STREAM ? protocol === 0 || protocol === IPPROTO_TCP
+      : protocol === 0 || protocol === IPPROTO_UDP || protocol === icmp;
+    if (!ok) return -E.EPROTONOSUPPORT;
   }
+  if (t.kernel.hostSockets >= t.kernel.maxHostSockets) return -E.ENFILE;
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
   const fd = netSocket(domain, kind, protocol);
   if (fd < 0) return fd;
@@ -88,10 +97,12 @@ export function hostBind(t: Task, s: HostSocket, addr: number, len: number): num
   if (n < 0) return n;
   // Only a task with CAP_NET_BIND_SERVICE (in the sandbox) takes a port below the
   // namespace's ip_unprivileged_port_start, whatever the sandbox process may do itself.
+  // An AF_INET socket takes AF_UNSPEC with INADDR_ANY as AF_INET (Linux's inet_bind).
   const fam = n >= 2 ? addrBuf.readUInt16LE(0) : -1;
-  if ((fam === AF_INET && n >= 16) || (fam === AF_INET6 && n >= 24)) {
+  const asFamily = fam === AF_UNSPEC && s.family === AF_INET ? AF_INET : fam;
+  if (asFamily === s.family && ((asFamily === AF_INET && n >= 16) || (asFamily === AF_INET6 && n >= 24))) {
     const port = addrBuf.readUInt16BE(2);
-    if (fam === s.family && port !== 0 && port < t.kernel.unprivPortStart && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) return -E.EACCES;
+    if (port !== 0 && port < t.kernel.unprivPortStart && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) return -E.EACCES;
   }
   return netBind(s.fd, addrBuf, n);
 }
@@ -117,7 +128,8 @@ export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): 
     }
     if (t.interrupted()) {
       t.ioProgress = 0;
-      // Restarted, the host's connect answers EALREADY, as Linux's does.
+      // Restarted (SA_RESTART), the call finds the handshake under way (EALREADY) and
+      // waits again, as Linux's does.
       return s.sndtimeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
     }
     return t.blockOnHostFd(s.fd, EVENT_OUT | EVENT_ERR | EVENT_HUP, t.sysDeadline);
@@ -126,7 +138,9 @@ export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): 
   if (n < 0) return n;
   if (s.family === AF_NETLINK && !kernelDestination(addrBuf, n)) return -E.EPERM;
   const r = netConnect(s.fd, addrBuf, n);
-  if (r !== -E.EINPROGRESS || s.nonblocking) return r;
+  // EALREADY on a blocking socket: a connect interrupted by a handler and restarted;
+  // Linux's goes on waiting for the same handshake.
+  if ((r !== -E.EINPROGRESS && r !== -E.EALREADY) || s.nonblocking) return r;
   if (s.sndtimeo < 0) return r;
   startDeadline(t, s.sndtimeo);
   if (t.interrupted()) return s.sndtimeo > 0 ? -E.EINTR : -E.ERESTARTSYS;
@@ -137,6 +151,7 @@ export function hostConnect(t: Task, s: HostSocket, addr: number, len: number): 
 
 export function hostAccept(t: Task, s: HostSocket, addr: number, lenp: number, flags: number): number {
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
+  if (t.kernel.hostSockets >= t.kernel.maxHostSockets) return -E.ENFILE;
   startDeadline(t, s.rcvtimeo);
   const fd = netAccept(s.fd, nameBuf);
   if (fd === -E.EAGAIN) return s.wouldBlock(t, 0x1 /* EVENT_IN */, false, s.rcvtimeo);
@@ -255,12 +270,15 @@ export function hostRecv(t: Task, s: HostSocket, io: UserBuffers, flags: number,
   let done = t.ioProgress;
   const stream = s.type === SOCK_STREAM;
   const waitAll = stream && (flags & (MSG_WAITALL | MSG_PEEK | MSG_DONTWAIT)) === MSG_WAITALL && !s.nonblocking;
+  // TCP's MSG_TRUNC discards the bytes and copies none: the host fills nothing, so nothing
+  // of the staging buffer (another call's data) may reach the app.
+  const discard = stream && (flags & MSG_TRUNC) !== 0;
   let r = 0;
   for (;;) {
     let n = Math.min(total - done, STAGE);
     // A stream's bytes stay queued when they could not be copied, as in Linux: take no
     // more from the host than the app's buffer can hold.
-    if (stream && n > 0) {
+    if (stream && !discard && n > 0) {
       n = io.writable(done, n);
       if (n === 0) {
         t.ioProgress = 0;
@@ -277,7 +295,7 @@ export function hostRecv(t: Task, s: HostSocket, io: UserBuffers, flags: number,
       return done > 0 ? done : r;
     }
     const got = Math.min(r, n);
-    if (got > 0 && io.scatter(done, stage, 0, got) < 0) {
+    if (got > 0 && !discard && io.scatter(done, stage, 0, got) < 0) {
       t.ioProgress = 0;
       return done > 0 ? done : -E.EFAULT;
     }

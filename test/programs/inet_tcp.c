@@ -801,6 +801,52 @@ static void ipv6(void) {
   if (r > 0) printf("::1 pair failed at check %d\n", r);
 }
 
+/* Found by review: TCP's MSG_TRUNC discards and copies nothing; AF_UNSPEC binds of an
+ * AF_INET socket are AF_INET ones, privileged ports included. */
+static void review(void) {
+  struct sockaddr_in a;
+  int l = listener4(&a, 1);
+  int c = connect4(&a);
+  int s = accept(l, 0, 0);
+  char secret[64];
+  memset(secret, 'S', sizeof secret);
+  NSHOW("write secret", write(c, secret, sizeof secret));
+  wait_in(s);
+  char buf[64];
+  memset(buf, 0, sizeof buf);
+  NSHOW("recv MSG_TRUNC on tcp", recv(s, buf, sizeof buf, MSG_TRUNC));
+  int untouched = 1;
+  for (unsigned i = 0; i < sizeof buf; i++) untouched &= buf[i] == 0;
+  printf("buffer untouched: %d\n", untouched);
+  NSHOW("then MSG_DONTWAIT", recv(s, buf, sizeof buf, MSG_DONTWAIT));
+  close(s);
+  close(c);
+  close(l);
+  /* The namespace's limit differs between hosts: print whether the answer follows it. */
+  int start = 1024;
+  FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+  if (f != NULL) {
+    if (fscanf(f, "%d", &start) != 1) start = 1024;
+    fclose(f);
+  }
+  pid_t p = fork();
+  if (p == 0) {
+    if (setgid(65534) || setuid(65534)) _exit(9);
+    int u = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = lo4(htons(81));
+    b.sin_family = AF_UNSPEC;
+    b.sin_addr.s_addr = htonl(INADDR_ANY);
+    errno = 0;
+    int r = bind(u, SA(&b), sizeof b);
+    printf("bind AF_UNSPEC :81 as nobody follows the limit: %d\n",
+           81 < start ? (r == -1 && errno == EACCES) : r == 0);
+    _exit(0);
+  }
+  int st;
+  waitpid(p, &st, 0);
+  printf("child: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 int main(void) {
   setup();
   signal(SIGPIPE, on_pipe);
@@ -810,5 +856,6 @@ int main(void) {
   more();
   bulk();
   ipv6();
+  review();
   return 0;
 }

@@ -542,6 +542,32 @@ static void ipv6(void) {
   close(r);
 }
 
+/* Found by review: read/write keep datagram boundaries (writev sends one datagram,
+ * readv fills every iovec from one, a zero-length read consumes nothing). */
+static void boundaries(void) {
+  struct sockaddr_in ra, sa;
+  int r = udp4(&ra), s = udp4(&sa);
+  NSHOW("connect", connect(s, SA(&ra), sizeof ra));
+  static char a[4000], b[4004], big[6000], out[9000];
+  memset(a, 'a', sizeof a);
+  memset(b, 'b', sizeof b);
+  struct iovec v[2] = { { a, sizeof a }, { b, sizeof b } };
+  NSHOW("writev 8004", writev(s, v, 2));
+  wait_in(r);
+  NSHOW("one datagram of", recv(r, out, sizeof out, 0));
+  memset(big, 'c', sizeof big);
+  NSHOW("write 6000", write(s, big, sizeof big));
+  wait_in(r);
+  NSHOW("read 0", read(r, out, 0));
+  char x[1000], y[8000];
+  struct iovec w[2] = { { x, sizeof x }, { y, sizeof y } };
+  NSHOW("readv the same datagram", readv(r, w, 2));
+  printf("second iovec filled: %d\n", y[0] == 'c' && y[4999] == 'c');
+  NSHOW("queue empty", recv(r, out, sizeof out, MSG_DONTWAIT));
+  close(r);
+  close(s);
+}
+
 int main(void) {
   setup();
   signal(SIGPIPE, SIG_IGN);
@@ -549,5 +575,6 @@ int main(void) {
   connected();
   messages();
   ipv6();
+  boundaries();
   return 0;
 }

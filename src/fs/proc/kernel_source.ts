@@ -92,5 +92,6 @@ export function kernelSystemSource(k: Kernel): SystemSource {
     taskCount: () => k.tasks.size,
     lastPid: () => k.lastPid,
     random: (b) => k.random(b, 0, b.length),
+    unprivPortStart: () => k.unprivPortStart,
   };
 }

@@ -60,4 +60,6 @@ export interface SystemSource {
   lastPid(): number;
   /** Fills b with random bytes (the kernel's randomness service). */
   random(b: Uint8Array): void;
+  /** net.ipv4.ip_unprivileged_port_start as the sentry enforces it. */
+  unprivPortStart(): number;
 }

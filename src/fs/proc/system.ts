@@ -172,6 +172,9 @@ export function buildProcSystem(fs: FileSystem, clock: TimeSource, src: () => Sy
         core: {
           somaxconn: line(() => 4096),
         },
+        ipv4: {
+          ip_unprivileged_port_start: line(() => s().unprivPortStart()),
+        },
       },
       vm: {
         max_map_count: line(() => 65530),

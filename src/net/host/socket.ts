@@ -71,6 +71,7 @@ export class HostSocket extends FileDescription {
     readonly type: number, readonly protocol: number, kernel: Kernel) {
     super(mnt, d, flags);
     this.kernel = kernel;
+    kernel.hostSockets++;
     kernel.watchHostQueue(fd, this.queue);
   }
 
@@ -163,6 +164,7 @@ export class HostSocket extends FileDescription {
   protected override release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.kernel.hostSockets--;
     this.kernel.unwatchHostQueue(this.fd);
     hostClose(this.fd);
   }
