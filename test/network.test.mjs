@@ -107,6 +107,17 @@ test('tsvisor do: a loopback-only namespace, or the host\'s with --network host'
       assert.notEqual(w.status, 0, explain(w));
       assert.match(w.stderr, /Operation not permitted/);
     });
+    await t.test('/proc/net describes the sandbox\'s namespace, with the sandbox\'s inodes', async () => {
+      const r = await tsvisor(['do', '--', BUSYBOX, 'sh', '-c',
+        'busybox nc -l -p 7002 </dev/null & sleep 0.3; ino=$(busybox readlink /proc/$!/fd/3 | busybox tr -dc 0-9); ' +
+        'busybox awk -v i="$ino" \'$10 == i { print "listener", $4 }\' /proc/net/tcp /proc/net/tcp6; ' +
+        'busybox netstat -tln | busybox grep -c ":7002 "; busybox grep -c "^ *lo:" /proc/net/dev; ' +
+        'busybox grep -c . /proc/net/route; kill $!']);
+      assert.equal(r.status, 0, explain(r));
+      // The listener (state 0A) under the inode its fd shows; netstat sees it; lo alone;
+      // the route table's header and no route (a fresh namespace has none in main).
+      assert.equal(r.stdout, 'listener 0A\n1\n1\n1\n');
+    });
     await t.test('a bad --network value is refused', async () => {
       const r = await tsvisor(['do', '--network', 'bridge', '--', BUSYBOX, 'true']);
       assert.notEqual(r.status, 0, explain(r));

@@ -9,6 +9,10 @@ import { PseudoFs } from '../vfs/pseudofs';
 import type { Stat } from '../vfs/stat';
 
 const sockFs = new PseudoFs('sockfs', 0x534f434b);
+// Linux's socket inodes come from a counter that is in the thousands by the time a
+// program runs, and tools rely on it: net-tools' netstat -p skips "socket:[N]" links
+// shorter than 11 characters.
+sockFs.nextIno = 10000;
 
 export class SocketInode extends Inode {
   readonly fs = sockFs;

@@ -1,4 +1,6 @@
 // The one place procfs touches the kernel: reads its task registry (never changes it).
+import { PROC_NET_SOCKETS, netinfo, procNetDev, procNetIfInet6, procNetRoute, procNetSockets } from '../../net/host/netinfo';
+import { liveHostSockets } from '../../net/host/socket';
 import type { Kernel } from '../../kernel/kernel';
 import { Task, TaskState } from '../../kernel/task';
 import type { ProcProcess, ProcSource, SystemSource } from './source';
@@ -93,5 +95,14 @@ export function kernelSystemSource(k: Kernel): SystemSource {
     lastPid: () => k.lastPid,
     random: (b) => k.random(b, 0, b.length),
     unprivPortStart: () => k.unprivPortStart,
+    netFile: (name) => {
+      netinfo.live = k.inet;
+      if (name === 'dev') return procNetDev();
+      if (name === 'route') return procNetRoute();
+      if (name === 'if_inet6') return procNetIfInet6();
+      const s = PROC_NET_SOCKETS.find(([n]) => n === name);
+      if (s === undefined) return '';
+      return procNetSockets(s[1], s[2], [...liveHostSockets].map((x) => x.hostView));
+    },
   };
 }

@@ -62,4 +62,6 @@ export interface SystemSource {
   random(b: Uint8Array): void;
   /** net.ipv4.ip_unprivileged_port_start as the sentry enforces it. */
   unprivPortStart(): number;
+  /** A file of /proc/net (dev, route, if_inet6, tcp, tcp6, udp, udp6). */
+  netFile(name: string): string;
 }

@@ -125,6 +125,16 @@ export function buildProcSystem(fs: FileSystem, clock: TimeSource, src: () => Sy
       .map((n) => `nodev\t${n}\n`).join(''),
     loadavg,
     meminfo,
+    // Linux's /proc/net is a link to self/net (the reader's namespace): the sandbox has one.
+    net: {
+      dev: () => s().netFile('dev'),
+      if_inet6: () => s().netFile('if_inet6'),
+      route: () => s().netFile('route'),
+      tcp: () => s().netFile('tcp'),
+      tcp6: () => s().netFile('tcp6'),
+      udp: () => s().netFile('udp'),
+      udp6: () => s().netFile('udp6'),
+    },
     stat,
     uptime: () => {
       const u = uptime();

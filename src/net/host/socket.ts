@@ -72,11 +72,22 @@ export class HostSocket extends FileDescription {
     super(mnt, d, flags);
     this.kernel = kernel;
     kernel.hostSockets++;
+    liveHostSockets.add(this);
     kernel.watchHostQueue(fd, this.queue);
   }
 
   override get hostFd(): number {
     return this.fd;
+  }
+
+  /** What /proc/PID/fd shows, as for every socket. */
+  override get anonName(): string {
+    return `socket:[${this.dentry.inode.ino}]`;
+  }
+
+  /** As /proc/net shows it (AppSocketView): the inode and owner it has inside. */
+  get hostView(): { hostFd: number; ino: number; uid: number } {
+    return { hostFd: this.fd, ino: this.dentry.inode.ino, uid: this.dentry.inode.uid };
   }
 
   override get waitQueue(): WaitQueue {
@@ -165,10 +176,14 @@ export class HostSocket extends FileDescription {
     if (this.closed) return;
     this.closed = true;
     this.kernel.hostSockets--;
+    liveHostSockets.delete(this);
     this.kernel.unwatchHostQueue(this.fd);
     hostClose(this.fd);
   }
 }
+
+/** The host sockets the app holds now (for /proc/net's inode and owner columns). */
+export const liveHostSockets = new Set<HostSocket>();
 
 /** Sets the call's deadline from a timeout on the first run of a blocking call. */
 export function startDeadline(t: Task, timeo: number): void {
