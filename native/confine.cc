@@ -11,8 +11,8 @@
 //    own, pivots into that root, detaches the host's tree and drops its capabilities.
 //  - installFilter: its seccomp allow-list (compiled from src/sandbox/hostpolicy.ts),
 //    for every thread; a refused call fails with ENOSYS and is reported on stderr.
-//  - waitConfined: a foreground parent (`do`, `run`) waits for the sandbox process and
-//    passes on the signals it gets.
+//  - waitConfined: a foreground parent (`do`, `run`) waits for the sandbox process; `run`
+//    passes on the signals it gets, `do` ends with the sandbox process on one.
 #include "common.h"
 
 #include <fcntl.h>
@@ -310,11 +310,16 @@ static napi_value InstallFilter(napi_env env, napi_callback_info info) {
 
 static std::atomic<uint64_t> gPendingSigs{0};
 static std::atomic<uint64_t> gTtySigs{0};
+// The thread blocked in waitpid. A process-directed signal may be handled by any of
+// node's threads; only an interrupted waitpid notices it, so another thread hands it on.
+static std::atomic<long> gWaitTid{0};
 static void onParentSignal(int sig, siginfo_t* si, void*) {
   gPendingSigs.fetch_or(1ULL << (sig - 1));
   // A terminal's signal (^C, ^\, ^Z, a resize) reaches the whole foreground group, the
   // sandbox process too: it must not be passed on a second time.
   if (si->si_code == SI_KERNEL) gTtySigs.fetch_or(1ULL << (sig - 1));
+  long waiter = gWaitTid.load();
+  if (waiter != 0 && waiter != syscall(SYS_gettid)) syscall(SYS_tgkill, getpid(), waiter, sig);
 }
 
 // Whether pid has a handler for sig (its SigCgt in /proc/PID/status).
@@ -340,8 +345,10 @@ static bool catches(int pid, int sig) {
 // would have died of a signal it does not handle, the child is killed and this process
 // dies of the same signal.
 static napi_value WaitConfined(napi_env env, napi_callback_info info) {
-  TSV_ARGS(1);
+  TSV_ARGS(2);
   int pid = static_cast<int>(argInt(env, args[0]));
+  bool forward = false;
+  napi_get_value_bool(env, args[1], &forward);
   struct sigaction sa = {};
   sa.sa_sigaction = onParentSignal;
   sa.sa_flags = SA_SIGINFO;  // no SA_RESTART: waitpid returns EINTR
@@ -355,17 +362,26 @@ static napi_value WaitConfined(napi_env env, napi_callback_info info) {
   sigset_t none;
   sigemptyset(&none);
   pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  gWaitTid.store(syscall(SYS_gettid));
   int status = 0;
   for (;;) {
     int r = waitpid(pid, &status, 0);
     if (r == pid) break;
-    if (r < 0 && errno != EINTR) return num(env, -errno);
+    if (r < 0 && errno != EINTR) {
+      int e = errno;
+      gWaitTid.store(0);
+      return num(env, -e);
+    }
     uint64_t pend = gPendingSigs.exchange(0);
     uint64_t tty = gTtySigs.exchange(0);
     for (int s = 1; s < 32; s++) {
       if (!((pend >> (s - 1)) & 1)) continue;
       bool fromTty = (tty >> (s - 1)) & 1;
-      if (catches(pid, s)) {
+      // Passed on only when the sandbox process asked for them (run: the sentry hands them
+      // to the container's init). node's own handlers for SIGINT and SIGTERM would make
+      // catches() true for `do` too, and there they would only be re-raised at a pid
+      // namespace's init, which ignores them: `do` ends as below instead.
+      if (forward && catches(pid, s)) {
         if (!fromTty) kill(pid, s);
         continue;
       }
@@ -383,6 +399,7 @@ static napi_value WaitConfined(napi_env env, napi_callback_info info) {
       _exit(128 + s);
     }
   }
+  gWaitTid.store(0);
   return num(env, status);
 }
 

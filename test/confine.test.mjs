@@ -128,6 +128,18 @@ test('the sandbox process is confined', { skip: (!existsSync(BUSYBOX) || process
     }
   });
 
+  await t.test('tsvisor do ends on a signal sent to it, as a plain command would (SIGTERM, SIGINT)', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT']) {
+      const child = spawn(process.execPath, [TSVISOR, 'do', '--', BUSYBOX, 'sleep', '30'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 1000));
+      const t0 = Date.now();
+      child.kill(sig);
+      const [code, signal] = await new Promise((r) => child.once('exit', (c, s) => r([c, s])));
+      assert.equal(signal, sig, `${sig}: exit ${code}`);
+      assert.ok(Date.now() - t0 < 5000, `${sig} took ${Date.now() - t0} ms`);
+    }
+  });
+
   await t.test('an OCI container\'s sandbox process (the pid file\'s) is confined the same way', () => {
     const dir = join(base, 'bundle');
     mkdirSync(join(dir, 'rootfs', 'bin'), { recursive: true });

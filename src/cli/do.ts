@@ -113,7 +113,7 @@ function runConfined(argv: string[], hostNetwork: boolean): number {
     if (e instanceof ConfineError) throw new UsageError(`do: ${e.message} (--unconfined runs without them)`);
     throw e;
   }
-  const status = waitConfined(pid);
+  const status = waitConfined(pid, false);
   if (status < 0) throw new UsageError(`do: cannot wait for the sandbox process: errno ${-status}`);
   const sig = status & 0x7f;
   if (sig === 0) return (status >> 8) & 0xff;

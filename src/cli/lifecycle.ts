@@ -65,7 +65,7 @@ export function runCommand(argv: string[], g: Globals, globals: Parsed): number 
   }
   startedContainer(g, states, st);
   if (detach) return 0;
-  const status = waitConfined(st.pid);
+  const status = waitConfined(st.pid, true);
   const code = status < 0 ? 255 : (status & 0x7f) !== 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
   st.status = 'stopped';
   try {

@@ -212,9 +212,14 @@ export function installHostFilter(program: Uint8Array): void {
   if (r < 0) throw new ConfineError(`cannot install the sandbox process's seccomp filter: errno ${-r}`);
 }
 
-/** Waits for a sandbox process started by spawnConfined, passing signals on; its wait status. */
-export function waitConfined(pid: number): number {
-  return native.waitConfined(pid);
+/**
+ * Waits for a sandbox process started by spawnConfined; its wait status. A signal this
+ * process gets is passed on when forward is set and the sandbox process handles it;
+ * otherwise (and for any signal with forward unset) the sandbox process is killed and this
+ * process dies of the same signal, as a plain command would.
+ */
+export function waitConfined(pid: number, forward: boolean): number {
+  return native.waitConfined(pid, forward);
 }
 
 /** A pipe: [read end, write end], both close-on-exec. */

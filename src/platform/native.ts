@@ -75,7 +75,7 @@ export interface NativeAddon {
   stageDirFd(fd: number, readOnly: boolean, file: string | undefined): number;
   confineSelf(keepCaps: number): number;
   installFilter(program: Uint8Array): number;
-  waitConfined(pid: number): number;
+  waitConfined(pid: number, forward: boolean): number;
   pipePair(): [number, number] | number;
   waitPid(pid: number): number;
   // host sockets for the app's inet sockets (hostnet.cc)
