@@ -252,6 +252,18 @@ static napi_value HostSignals(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+// defaultSignals(mask) -> 0 / -errno: the signals of mask back to their default action
+// (node catches SIGINT and SIGTERM itself, to restore the terminal before dying).
+static napi_value DefaultSignals(napi_env env, napi_callback_info info) {
+  TSV_ARGS(1);
+  uint64_t mask = static_cast<uint64_t>(argDouble(env, args[0]));
+  for (int sig = 1; sig <= 31; sig++) {
+    if ((mask & (1ull << (sig - 1))) == 0) continue;
+    if (signal(sig, SIG_DFL) == SIG_ERR) return num(env, -errno);
+  }
+  return num(env, 0);
+}
+
 // takeHostSignals() -> the mask of signals caught since the last call.
 static napi_value TakeHostSignals(napi_env env, napi_callback_info info) {
   (void)info;
@@ -371,6 +383,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   registerFn(env, exports, "waitEvent", WaitEvent);
   registerFn(env, exports, "hostSignals", HostSignals);
   registerFn(env, exports, "takeHostSignals", TakeHostSignals);
+  registerFn(env, exports, "defaultSignals", DefaultSignals);
   initPtrace(env, exports);
   initStub(env, exports);
   initHostfs(env, exports);

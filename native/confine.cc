@@ -16,6 +16,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <net/if.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -351,39 +352,55 @@ static napi_value WaitConfined(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, args[1], &forward);
   struct sigaction sa = {};
   sa.sa_sigaction = onParentSignal;
-  sa.sa_flags = SA_SIGINFO;  // no SA_RESTART: waitpid returns EINTR
+  sa.sa_flags = SA_SIGINFO;  // no SA_RESTART: the wait returns EINTR
   sigemptyset(&sa.sa_mask);
+  sigset_t handled;
+  sigemptyset(&handled);
   for (int s = 1; s < 32; s++) {
     if (s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL ||
         s == SIGSYS || s == SIGTRAP)
       continue;
     sigaction(s, &sa, nullptr);
+    sigaddset(&handled, s);
   }
+  // This thread takes the signals only inside ppoll (which unblocks them atomically), so
+  // one that comes between two waits is not lost: it stays pending until the next.
+  pthread_sigmask(SIG_SETMASK, &handled, nullptr);
   sigset_t none;
   sigemptyset(&none);
-  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  // Without pidfds (Linux < 5.3) a blocking waitpid with the signals open is the wait.
+  if (pidfd < 0) pthread_sigmask(SIG_SETMASK, &none, nullptr);
   gWaitTid.store(syscall(SYS_gettid));
   int status = 0;
   for (;;) {
-    int r = waitpid(pid, &status, 0);
+    int r = waitpid(pid, &status, pidfd >= 0 ? WNOHANG : 0);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) {
       int e = errno;
       gWaitTid.store(0);
+      if (pidfd >= 0) close(pidfd);
+      pthread_sigmask(SIG_SETMASK, &none, nullptr);
       return num(env, -e);
+    }
+    if (r == 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      ppoll(&p, 1, nullptr, &none);
     }
     uint64_t pend = gPendingSigs.exchange(0);
     uint64_t tty = gTtySigs.exchange(0);
     for (int s = 1; s < 32; s++) {
       if (!((pend >> (s - 1)) & 1)) continue;
       bool fromTty = (tty >> (s - 1)) & 1;
-      // Passed on only when the sandbox process asked for them (run: the sentry hands them
-      // to the container's init). node's own handlers for SIGINT and SIGTERM would make
-      // catches() true for `do` too, and there they would only be re-raised at a pid
-      // namespace's init, which ignores them: `do` ends as below instead.
-      if (forward && catches(pid, s)) {
-        if (!fromTty) kill(pid, s);
-        continue;
+      // A terminal's signal reached the sandbox process too, which handles it (its
+      // console). Any other is passed on only for `run` (the sentry hands it to the
+      // container's init); `do` ends as below, as a plain command would.
+      if (catches(pid, s)) {
+        if (fromTty) continue;
+        if (forward) {
+          kill(pid, s);
+          continue;
+        }
       }
       // Signals whose default is to be ignored or to stop: nothing to do.
       if (s == SIGCONT || s == SIGWINCH || s == SIGURG || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU) continue;
@@ -399,6 +416,8 @@ static napi_value WaitConfined(napi_env env, napi_callback_info info) {
       _exit(128 + s);
     }
   }
+  if (pidfd >= 0) close(pidfd);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
   gWaitTid.store(0);
   return num(env, status);
 }
