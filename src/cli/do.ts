@@ -7,6 +7,7 @@ import { DEFAULT_MOUNTS, MountSpec, MountSpecError, mountSpecFromFlag, mountSpec
 import { Logger } from '../util/log';
 import { selfArgv, selfEnv } from './self';
 import { ConfineError, spawnConfined, waitConfined } from '../platform/confine';
+import { defaultSignals } from '../platform/host';
 import { CONFINED_FLAG } from '../sandbox/flags';
 
 export function doCommand(argv: string[]): number {
@@ -63,6 +64,10 @@ export function doCommand(argv: string[]): number {
     throw new UsageError(`do: --overlay ${overlayFlag}: expected "memory", "none" or "file:/PATH"`);
   }
   const mounts = doMounts(p.flags);
+  // The sandbox process catches only what it uses (a console's keys, set up later): node's
+  // own SIGINT and SIGTERM handlers would make the waiting parent think it does, and it
+  // would pass them to a pid namespace's init that ignores them.
+  if (confined) defaultSignals((1 << (2 - 1)) | (1 << (15 - 1)));
   const network = flag(p, 'network') ?? 'none';
   if (network !== 'none' && network !== 'host') {
     throw new UsageError(`do: --network ${network}: expected "none" (loopback only) or "host" (the host's network)`);

@@ -29,6 +29,8 @@ export const lseek = (fd: number, off: number, whence: number): number => native
  * the platform's wait as a host fd event with token HOST_SIGNAL_TOKEN.
  */
 export const hostSignals = (mask: number): number => native.hostSignals(mask);
+/** Puts the host signals of mask back to their default action. */
+export const defaultSignals = (mask: number): number => native.defaultSignals(mask);
 /** The host signals caught since the last call (a mask, bit sig-1). */
 export const takeHostSignals = (): number => native.takeHostSignals();
 export const HOST_SIGNAL_TOKEN = -2;

@@ -21,6 +21,7 @@ export interface NativeAddon {
   waitEvent(out: Int32Array, timeoutNs: number, mixed: number): number;
   hostSignals(mask: number): number;
   takeHostSignals(): number;
+  defaultSignals(mask: number): number;
   // ptrace
   registerRegs(tid: number, regs: Uint8Array): number;
   unregisterRegs(tid: number): number;
