@@ -69,12 +69,38 @@ function running(t, name, edit) {
   return dir;
 }
 
+// Both Python helpers below: read the terminal m until its end (EIO) or the time is up,
+// writing send (and calling on_send) once marker has been seen in the output.
+const PY_PUMP = String.raw`
+def pump(m, marker, send, seconds, on_send=None):
+    out, sent = b'', not marker
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if not sent and marker in out:
+            if send:
+                os.write(m, send)
+            if on_send:
+                on_send()
+            sent = True
+        r, _, _ = select.select([m], [], [], 0.2)
+        if r:
+            try:
+                d = os.read(m, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            out += d
+    return out
+`;
+
 // A console-socket client: listens at argv[1], prints "listening", takes one connection and
 // the fd it carries (the master), writes argv[3] (escapes allowed) and sets the window size
 // to argv[4] ("rows,cols", if given) once argv[2] has been seen in the output, reads until
 // the terminal's end (EIO) or 20 s, and prints JSON.
 const CONSOLE_CLIENT = String.raw`
 import fcntl, json, os, select, socket, struct, sys, termios, time
+` + PY_PUMP + String.raw`
 path, marker, send = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode().decode('unicode_escape').encode('latin1')
 resize = [int(x) for x in sys.argv[4].split(',')] if len(sys.argv) > 4 else None
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,25 +112,10 @@ c, _ = s.accept()
 msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
 m = fds[0]
 rows, cols = struct.unpack('HHHH', fcntl.ioctl(m, termios.TIOCGWINSZ, b'\0' * 8))[:2]
-out = b''
-sent = not marker
-deadline = time.time() + 20
-while time.time() < deadline:
-    if not sent and marker in out:
-        if send:
-            os.write(m, send)
-        if resize:
-            fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack('HHHH', resize[0], resize[1], 0, 0))
-        sent = True
-    r, _, _ = select.select([m], [], [], 0.2)
-    if r:
-        try:
-            d = os.read(m, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
+def on_send():
+    if resize:
+        fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack('HHHH', resize[0], resize[1], 0, 0))
+out = pump(m, marker, send, 20, on_send)
 print(json.dumps({'name': msg.decode('latin1'), 'fds': len(fds), 'isatty': os.isatty(m), 'rows': rows, 'cols': cols,
                   'out': out.decode('latin1')}), flush=True)
 `;
@@ -136,27 +147,13 @@ function consoleClient(sock, marker = '', send = '', resize = undefined) {
 // been seen in the output, and prints JSON with the output and exit status.
 const TERMINAL = String.raw`
 import json, os, pty, select, struct, fcntl, termios, sys, time
+` + PY_PUMP + String.raw`
 marker, send, argv = sys.argv[1].encode(), sys.argv[2].encode().decode('unicode_escape').encode('latin1'), sys.argv[3:]
 pid, m = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
 fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 77, 0, 0))
-out = b''
-sent = not marker
-deadline = time.time() + 40
-while time.time() < deadline:
-    if not sent and marker in out:
-        os.write(m, send)
-        sent = True
-    r, _, _ = select.select([m], [], [], 0.2)
-    if r:
-        try:
-            d = os.read(m, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
+out = pump(m, marker, send, 40)
 _, st = os.waitpid(pid, 0)
 print(json.dumps({'out': out.decode('latin1'), 'status': os.waitstatus_to_exitcode(st)}))
 `;

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfineError, NetnsChoice, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
+import { ConfineError, NetnsChoice, killQuietly, pipePair, spawnConfined, waitConfined, waitPid } from '../platform/confine';
 import { NetworkError, appPortStart, applyNetSysctls, netSysctls, netnsFor } from '../sandbox/oci/network';
 import { CONFINED_FLAG } from '../sandbox/flags';
 import { selfArgv, selfEnv } from './self';
@@ -137,14 +137,6 @@ function createContainer(p: Parsed, g: Globals, globals: Parsed, id: string, det
     leaveCgroups(states.dir(id));
     states.remove(id);
     throw e;
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
   }
 }
 

@@ -140,11 +140,7 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
     o.beforeRun?.(pid);
     fs.writeSync(sync, 'g');
   } catch (e) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
+    killQuietly(pid);
     throw e instanceof ConfineError ? e : new ConfineError(`cannot set up the sandbox process: ${(e as Error).message}`);
   } finally {
     fs.closeSync(sync);
@@ -152,7 +148,8 @@ export function spawnConfined(path: string, argv: string[], env: string[], fds: 
   return pid;
 }
 
-function killQuietly(pid: number): void {
+/** SIGKILL to pid, if it is still there. */
+export function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

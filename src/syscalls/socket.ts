@@ -15,7 +15,7 @@ import {
   SOCK_MAX_BUF, SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, SendCtl, SockState, UnixSocket, newUnixPair, newUnixSocket,
 } from '../net/unix/socket';
 import { AF_UNIX, SOCKADDR_UN_SIZE, SUN_PATH_OFFSET, UnixAddr, abstractAddr, pathAddr } from '../net/unix/names';
-import { AF_INET, AF_INET6, HostSocket } from '../net/host/socket';
+import { AF_INET, AF_INET6, HostSocket, recvInfo } from '../net/host/socket';
 import { POLICY_SUMMARY } from '../net/host/policy';
 import { AF_NETLINK } from '../net/host/netlink';
 import type { UserBuffers } from '../net/unix/queue';
@@ -29,7 +29,7 @@ import { BLOCKED } from './types';
 import { readI32, scratch } from './util';
 import { putTimeval, readTimeo } from './sock_timeo';
 import {
-  hostAccept, hostBind, hostConnect, hostGetsockopt, hostListen, hostName, hostRecv, hostRecvControlLen, hostRecvFlags,
+  hostAccept, hostBind, hostConnect, hostGetsockopt, hostListen, hostName, hostRecv,
   hostSend, hostSetsockopt, hostShutdown, createHostSocket,
 } from './socket_host';
 
@@ -178,6 +178,13 @@ function sock(t: Task, fd: number): UnixSocket | number {
   return f;
 }
 
+/** The socket behind fd, of either family (one lookup): -EBADF, -ENOTSOCK, or the socket. */
+function anySock(t: Task, fd: number): UnixSocket | HostSocket | number {
+  const f = t.fdTable.get(fd | 0);
+  if (f === null) return -E.EBADF;
+  return f instanceof UnixSocket || f instanceof HostSocket ? f : -E.ENOTSOCK;
+}
+
 /**
  * move_addr_to_kernel + unix_validate_addr: an address of a call that names a peer.
  * Returns the address, or -errno. len must be 2..110 and the family AF_UNIX; a path is
@@ -307,9 +314,8 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
 // ---- names and connections ----------------------------------------------------------------
 
 function bind(t: Task, fd: number, addr: number, len: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostBind(t, f, addr, len | 0);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostBind(t, s, addr, len | 0);
   if (typeof s === 'number') return s;
   len |= 0;
   if (len < 0 || len > SOCKADDR_STORAGE) return -E.EINVAL;
@@ -323,9 +329,8 @@ function bind(t: Task, fd: number, addr: number, len: number): number {
 }
 
 function listen(t: Task, fd: number, backlog: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostListen(f, backlog | 0);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostListen(s, backlog | 0);
   if (typeof s === 'number') return s;
   let b = backlog | 0;
   if (b < 0 || b > SOMAXCONN) b = SOMAXCONN; // unsigned comparison, as Linux
@@ -333,9 +338,8 @@ function listen(t: Task, fd: number, backlog: number): number {
 }
 
 function connect(t: Task, fd: number, addr: number, len: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostConnect(t, f, addr, len | 0);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostConnect(t, s, addr, len | 0);
   if (typeof s === 'number') return s;
   len |= 0;
   if (s.type === SOCK_DGRAM) {
@@ -367,9 +371,8 @@ function connect(t: Task, fd: number, addr: number, len: number): number {
 function doAccept(t: Task, fd: number, addr: number, lenp: number, flags: number): number {
   flags |= 0;
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -E.EINVAL;
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostAccept(t, f, addr, lenp, flags);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostAccept(t, s, addr, lenp, flags);
   if (typeof s === 'number') return s;
   if (!t.fdTable.hasFree(0)) return -E.EMFILE;
   const n = s.accept(t);
@@ -396,26 +399,23 @@ function accept4(t: Task, fd: number, addr: number, lenp: number, flags: number)
 }
 
 function shutdown(t: Task, fd: number, how: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostShutdown(f, how | 0);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostShutdown(s, how | 0);
   if (typeof s === 'number') return s;
   return s.shutdown(how | 0);
 }
 
 function getsockname(t: Task, fd: number, addr: number, lenp: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostName(t, f, false, addr, lenp);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostName(t, s, false, addr, lenp);
   if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   return putAddr(t, s.addr, nameOf(s.addr), addr, lenp);
 }
 
 function getpeername(t: Task, fd: number, addr: number, lenp: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostName(t, f, true, addr, lenp);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostName(t, s, true, addr, lenp);
   if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return putAddr(t, null, SUN_PATH_OFFSET, addr, lenp);
   if (typeof s === 'number') return s;
   const p = s.peer;
@@ -528,8 +528,7 @@ function sendOn(t: Task, s: UnixSocket, c: SendCtl | null, to: UnixAddr | number
 }
 
 function sendto(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, alen: number): number {
-  const f = t.fdTable.get(fd | 0);
-  const s = f instanceof HostSocket ? f : sock(t, fd);
+  const s = anySock(t, fd);
   if (typeof s === 'number') return s;
   flags |= 0;
   if (len < 0) return -E.EFAULT;
@@ -593,12 +592,6 @@ function sendmsgOne(t: Task, s: UnixSocket | HostSocket, msg: number, flags: num
   if (e < 0) return e;
   io.setIovecs(t, cnt, total);
   return sendOn(t, s, ctl.fds !== null || ctl.cred !== null ? ctl : null, to, nameLen, flags);
-}
-
-/** The socket behind fd, of either family: -EBADF, -ENOTSOCK, or the socket. */
-function anySock(t: Task, fd: number): UnixSocket | HostSocket | number {
-  const f = t.fdTable.get(fd | 0);
-  return f instanceof HostSocket ? f : sock(t, fd);
 }
 
 function sendmsg(t: Task, fd: number, msg: number, flags: number): number {
@@ -772,9 +765,9 @@ function recvmsgOne(t: Task, s: UnixSocket | HostSocket, msg: number, flags: num
 /** recvmsg's last step on an inet socket: msg_controllen and msg_flags from the host's. */
 function hostRecvmsgDone(t: Task, msg: number, r: number): number {
   if (r < 0) return r;
-  scratch.writeInt32LE(hostRecvFlags(), 0);
+  scratch.writeInt32LE(recvInfo[0], 0); // the host's msg_flags
   if (t.mm.copyOut(msg + 48, scratch, 0, 4) < 0) return -E.EFAULT;
-  scratch.writeUInt32LE(hostRecvControlLen() >>> 0, 0);
+  scratch.writeUInt32LE(recvInfo[1] >>> 0, 0); // and control length
   scratch.writeUInt32LE(0, 4);
   if (t.mm.copyOut(msg + 40, scratch, 0, 8) < 0) return -E.EFAULT;
   return r;
@@ -844,9 +837,8 @@ export { UnixSocket };
 // ---- options ------------------------------------------------------------------------------
 
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenp: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostGetsockopt(t, f, level | 0, name | 0, val, lenp);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostGetsockopt(t, s, level | 0, name | 0, val, lenp);
   if (s === -E.ENOTSOCK && stdioSocket(t, fd) !== null) return hostSockopt(t, level, name, val, lenp);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
@@ -922,9 +914,8 @@ function hostSockopt(t: Task, level: number, name: number, val: number, lenp: nu
 }
 
 function setsockopt(t: Task, fd: number, level: number, name: number, val: number, len: number): number {
-  const f = t.fdTable.get(fd | 0);
-  if (f instanceof HostSocket) return hostSetsockopt(t, f, level | 0, name | 0, val, len | 0);
-  const s = sock(t, fd);
+  const s = anySock(t, fd);
+  if (s instanceof HostSocket) return hostSetsockopt(t, s, level | 0, name | 0, val, len | 0);
   if (typeof s === 'number') return s;
   if ((level | 0) !== SOL_SOCKET) return -E.EOPNOTSUPP;
   name |= 0;

@@ -316,15 +316,6 @@ export function hostRecv(t: Task, s: HostSocket, io: UserBuffers, flags: number,
   return done;
 }
 
-/** For recvmsg: the host's msg_flags and control length of the last hostRecv. */
-export function hostRecvFlags(): number {
-  return recvInfo[0];
-}
-
-export function hostRecvControlLen(): number {
-  return recvInfo[1];
-}
-
 /** Copies n bytes of optBuf out as an option value: min(*lenp, n) bytes and the length. */
 function putOpt(t: Task, val: number, lenp: number, l: number, n: number): number {
   const k = Math.min(l, n);

@@ -32,12 +32,6 @@ static int listener4(struct sockaddr_in *a, int flags) {
   return l;
 }
 
-static int connect4(const struct sockaddr_in *a) {
-  int c = socket(AF_INET, SOCK_STREAM, 0);
-  if (c < 0 || connect(c, SA(a), sizeof *a) < 0) { perror("connect4"); exit(96); }
-  return c;
-}
-
 static const char *evs(unsigned e) {
   static char b[128];
   snprintf(b, sizeof b, "%s%s%s%s%s%s", e & EPOLLIN ? " IN" : "", e & EPOLLOUT ? " OUT" : "",

@@ -39,12 +39,6 @@ static int listener4(struct sockaddr_in *a, int backlog) {
   return l;
 }
 
-static int connect4(const struct sockaddr_in *a) {
-  int c = socket(AF_INET, SOCK_STREAM, 0);
-  if (c < 0 || connect(c, SA(a), sizeof *a) < 0) { perror("connect4"); exit(96); }
-  return c;
-}
-
 /* Waits for what poll reports by itself (POLLERR/POLLHUP): a reset or a full close arrived. */
 static void wait_err_hup(int fd) {
   struct pollfd p = { fd, 0, 0 };

@@ -46,6 +46,13 @@ __attribute__((unused)) static void wait_in(int fd) {
   poll(&p, 1, -1);
 }
 
+/* A TCP connection to *a, or the program ends. */
+__attribute__((unused)) static int connect4(const struct sockaddr_in *a) {
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (c < 0 || connect(c, SA(a), sizeof *a) < 0) { perror("connect4"); exit(96); }
+  return c;
+}
+
 #define NSHOW(label, expr) do { errno = 0; long r_ = (long)(expr); nshow_(label, r_, errno); } while (0)
 /* For calls returning a varying value (an fd): "ok" or the errno. */
 #define NOK(label, expr) do { errno = 0; long r_ = (long)(expr); \
